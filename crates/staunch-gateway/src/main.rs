@@ -1,0 +1,2 @@
+//! The `staunch` binary.
+fn main() {}
