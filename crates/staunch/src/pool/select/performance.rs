@@ -40,6 +40,7 @@ pub const DEFAULT_REFRESH_EVERY: u32 = 1024;
 /// let s = performance_score(0.9, 0.05, 0.2);
 /// assert!((s - (0.7 * 0.9 + 0.3 * 0.75)).abs() < 1e-12);
 /// ```
+#[inline]
 pub fn performance_score(success_ratio: f64, latency_secs: f64, max_latency_secs: f64) -> f64 {
     let ratio = if success_ratio.is_nan() {
         0.0
@@ -87,6 +88,8 @@ pub struct PerformanceScore {
     sampling: Sampling,
     unknown_success_ratio: f64,
     refresh_every: u32,
+    /// A draw of `next_u32() <= refresh_below` happens once in `refresh_every`.
+    refresh_below: u32,
     ranking: Ranking,
 }
 
@@ -98,6 +101,7 @@ impl PerformanceScore {
             sampling: Sampling::with_sample_size(DEFAULT_SAMPLE_SIZE),
             unknown_success_ratio: DEFAULT_UNKNOWN_SUCCESS_RATIO,
             refresh_every: DEFAULT_REFRESH_EVERY,
+            refresh_below: refresh_threshold(DEFAULT_REFRESH_EVERY),
             ranking: Ranking::new(),
         }
     }
@@ -134,30 +138,59 @@ impl PerformanceScore {
             ));
         }
         self.refresh_every = selections;
+        self.refresh_below = refresh_threshold(selections);
         Ok(self)
     }
 
-    /// The score of one endpoint given the pool's max latency (seconds).
+    /// The scan/sample rule.
+    pub fn sampling(&self) -> Sampling {
+        self.sampling
+    }
+
+    /// The success ratio assumed before an endpoint's first outcome.
+    pub fn unknown_success_ratio(&self) -> f64 {
+        self.unknown_success_ratio
+    }
+
+    /// How often, in selections on average, large pools are rescanned.
+    pub fn refresh_every(&self) -> u32 {
+        self.refresh_every
+    }
+
+    /// The score of one endpoint given the pool's max latency (seconds):
+    /// [`performance_score`] of its statistics, or of the unknown success
+    /// ratio and a latency of 0 before its first outcome.
     pub fn score<A>(&self, entry: &EndpointEntry<A>, max_latency_secs: f64) -> f64 {
+        let (ratio, latency) = self.inputs(entry);
+        performance_score(ratio, latency, max_latency_secs)
+    }
+
+    #[inline]
+    fn inputs<A>(&self, entry: &EndpointEntry<A>) -> (f64, f64) {
         let stats = entry.stats();
         match stats.success_ratio() {
-            None => performance_score(self.unknown_success_ratio, 0.0, max_latency_secs),
-            Some(ratio) => performance_score(
-                ratio,
-                stats.ewma_latency_secs().unwrap_or(0.0),
-                max_latency_secs,
-            ),
+            None => (self.unknown_success_ratio, 0.0),
+            Some(ratio) => (ratio, stats.ewma_latency_secs().unwrap_or(0.0)),
         }
+    }
+
+    /// [`score`](Self::score) with `1 / max_latency` precomputed (0 when there
+    /// is no latency spread): the same formula without a division per
+    /// endpoint, for the selection loops.
+    #[inline]
+    fn fast_score<A>(&self, entry: &EndpointEntry<A>, inverse_max: f64) -> f64 {
+        let (ratio, latency) = self.inputs(entry);
+        SUCCESS_WEIGHT * ratio + LATENCY_WEIGHT * (1.0 - (latency * inverse_max).min(1.0))
     }
 
     fn scan<A>(&self, candidates: &Candidates<'_, A>, rng: &mut SmallRng) -> Option<usize> {
         let entries = candidates.entries();
-        let max = max_latency(entries.iter().map(|e| &**e));
+        let inverse_max = inverse(max_latency(entries.iter().map(|e| &**e)));
         let n = entries.len();
         let start = candidates.random_index(rng);
         let mut best: Option<(usize, f64)> = None;
         for i in (start..n).chain(0..start) {
-            let score = self.score(&entries[i], max);
+            let score = self.fast_score(&entries[i], inverse_max);
             if best.map_or(true, |(_, b)| score > b) && candidates.is_eligible(i) {
                 best = Some((i, score));
             }
@@ -168,7 +201,7 @@ impl PerformanceScore {
     fn ranked<A>(&self, candidates: &Candidates<'_, A>, rng: &mut SmallRng) -> Option<usize> {
         let snapshot = candidates.snapshot_id();
         let mut hint = self.ranking.read(snapshot);
-        if (hint.is_none() || rng.next_u32() % self.refresh_every == 0)
+        if (hint.is_none() || rng.next_u32() <= self.refresh_below)
             && self
                 .ranking
                 .refresh(candidates, |entry, max| self.score(entry, max))
@@ -180,12 +213,13 @@ impl PerformanceScore {
             return self.scan(candidates, rng);
         };
         let entries = candidates.entries();
+        let inverse_max = inverse(hint.max_latency);
         let mut best: Option<(usize, f64)> = None;
         for i in hint.indices() {
             let Some(entry) = entries.get(i) else {
                 continue;
             };
-            let score = self.score(entry, hint.max_latency);
+            let score = self.fast_score(entry, inverse_max);
             if best.map_or(true, |(_, b)| score > b) && candidates.is_eligible(i) {
                 best = Some((i, score));
             }
@@ -194,13 +228,28 @@ impl PerformanceScore {
             let Some(i) = candidates.random_eligible(rng, None) else {
                 break;
             };
-            let score = self.score(&entries[i], hint.max_latency);
+            let score = self.fast_score(&entries[i], inverse_max);
             if best.map_or(true, |(_, b)| score > b) {
                 best = Some((i, score));
             }
         }
         best.map(|(i, _)| i)
     }
+}
+
+/// `1 / max`, or 0 when `max` gives no latency spread (all latency terms 1).
+fn inverse(max: f64) -> f64 {
+    if max > 0.0 && max.is_finite() {
+        1.0 / max
+    } else {
+        0.0
+    }
+}
+
+/// The largest `t` such that `P(next_u32() <= t)` is `1 / every`.
+const fn refresh_threshold(every: u32) -> u32 {
+    // 2^32 / every - 1, computed in u64; at most u32::MAX, so no truncation.
+    ((1u64 << 32) / every as u64 - 1) as u32
 }
 
 impl Default for PerformanceScore {
