@@ -89,3 +89,22 @@ fn concurrent_adds_of_the_same_id_admit_exactly_one() {
     assert_eq!(admitted.load(Ordering::Relaxed), 200);
     assert_eq!(pool.len(), 200);
 }
+
+#[test]
+fn pool_types_can_cross_threads_and_await_points() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Pool<String>>();
+    send_sync::<staunch::pool::Selected<String>>();
+    send_sync::<staunch::pool::InFlight<String>>();
+    send_sync::<Box<dyn staunch::pool::Strategy<String>>>();
+    send::<SelectContext<'static, String>>();
+    let pool = Pool::new([Endpoint::new("a", 1u32)]).unwrap();
+    let ids = pool.with_entries(|entries| {
+        entries
+            .iter()
+            .map(|e| e.id().to_owned())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(ids, ["a"]);
+}

@@ -247,6 +247,39 @@ fn performance_score_in_large_pools_picks_from_the_top() {
 }
 
 #[test]
+fn performance_score_in_large_pools_drops_a_degraded_leader_at_once() {
+    let pool = pool_of(300);
+    for i in 0..300 {
+        record(&pool, i, 6, 4, 100);
+    }
+    record(&pool, 42, 100, 0, 10);
+    let strategy = PerformanceScore::new();
+    let mut ctx = SelectContext::seeded(21);
+    assert_eq!(*pool.select(&strategy, &mut ctx).unwrap().address(), 42);
+    // The cached ranking still lists 42 first, but leaders are re-scored live.
+    record(&pool, 42, 0, 100, 10);
+    for _ in 0..20 {
+        assert_ne!(*pool.select(&strategy, &mut ctx).unwrap().address(), 42);
+    }
+}
+
+#[test]
+fn performance_score_in_large_pools_ranks_again_when_the_pool_changes() {
+    let pool = pool_of(300);
+    for i in 0..300 {
+        record(&pool, i, 6, 4, 100);
+    }
+    let strategy = PerformanceScore::new();
+    let mut ctx = SelectContext::seeded(22);
+    pool.select(&strategy, &mut ctx).unwrap();
+    let newcomer = pool.add(Endpoint::new("newcomer", 300)).unwrap();
+    newcomer
+        .stats()
+        .record(Outcome::Success, Duration::from_millis(10));
+    assert_eq!(pool.select(&strategy, &mut ctx).unwrap().id(), "newcomer");
+}
+
+#[test]
 fn region_affinity_prefers_the_failed_endpoints_region_then_any() {
     let pool = Pool::new(
         [

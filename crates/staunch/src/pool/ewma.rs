@@ -23,6 +23,7 @@ pub(crate) fn ewma_step(previous: Option<f64>, sample: f64, alpha: f64) -> f64 {
 
 /// An EWMA stored as `f64` bits in an [`AtomicU64`], updated by compare-and-swap.
 #[derive(Debug)]
+#[repr(C)] // `bits` first, see `EndpointStats`
 pub(crate) struct AtomicEwma {
     bits: AtomicU64,
     alpha: f64,

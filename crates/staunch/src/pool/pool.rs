@@ -145,6 +145,12 @@ impl<A> Pool<A> {
         self.members.load().entries().to_vec()
     }
 
+    /// Runs `f` on the current endpoints without copying them (the snapshot
+    /// stays alive for the duration of `f`, so keep `f` short).
+    pub fn with_entries<R>(&self, f: impl FnOnce(&[Arc<EndpointEntry<A>>]) -> R) -> R {
+        f(self.members.load().entries())
+    }
+
     /// Serializable statistics of every endpoint, in pool order.
     pub fn stats(&self) -> Vec<EndpointSnapshot> {
         let members = self.members.load();

@@ -15,12 +15,13 @@ pub const OUTCOME_WINDOW: usize = 100;
 /// this for many endpoints. Under concurrent recording a reader may be off by
 /// one outcome for an instant; the ratio is clamped to [0, 1].
 #[derive(Debug, Default)]
+#[repr(C)] // read fields first, see `EndpointStats`
 pub(crate) struct OutcomeWindow {
-    bits: [AtomicU64; 2],
     seen: AtomicU64,
     /// Set bits in `bits`. Signed: a clear may be counted just before the
     /// set it undoes, so it can dip below 0 for an instant.
     successes: AtomicI64,
+    bits: [AtomicU64; 2],
 }
 
 impl OutcomeWindow {

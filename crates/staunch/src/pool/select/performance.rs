@@ -80,6 +80,9 @@ pub fn performance_score(success_ratio: f64, latency_secs: f64, max_latency_secs
 /// stale by up to one refresh period, and latencies above it count as the
 /// worst. Amortised cost: 8 scores plus 1/1024 of a scan.
 ///
+/// The ranking belongs to one pool: give each pool its own
+/// `PerformanceScore`, or every switch between pools forces a rescan.
+///
 /// Like any "pick the best" rule it concentrates traffic on the leader;
 /// prefer [`PowerOfTwoChoices`](super::PowerOfTwoChoices) when spreading load
 /// matters more than picking the best.
