@@ -14,3 +14,4 @@
 pub mod breaker;
 pub mod clock;
 pub mod config;
+pub mod pool;
