@@ -136,7 +136,13 @@ impl fmt::Display for AttemptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "endpoint `{}`: {}", self.endpoint, self.kind.describe())?;
         if let Some(source) = &self.source {
-            write!(f, " ({source})")?;
+            // The innermost cause says the most ("Connection refused (os
+            // error 111)"); the wrappers around it say "client error".
+            let mut root: &(dyn StdError + 'static) = source.as_ref();
+            while let Some(next) = root.source() {
+                root = next;
+            }
+            write!(f, " ({root})")?;
         }
         Ok(())
     }

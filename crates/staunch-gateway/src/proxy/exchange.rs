@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use http::header::{CONTENT_LENGTH, EXPECT, HOST};
 use http::request::Parts;
-use http::{HeaderValue, Method, Response, Uri};
+use http::{HeaderValue, Method, Response, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::json;
@@ -87,6 +87,9 @@ pub(super) async fn exchange(
         Ok(done) => {
             let (mut head, incoming) = done.output.into_parts();
             strip_response_hop_by_hop(&mut head.headers);
+            // The client connection speaks HTTP/1.1 whatever the upstream
+            // spoke; hyper adapts it for HTTP/1.0 clients.
+            head.version = Version::HTTP_11;
             head.headers.insert(ATTEMPTS, HeaderValue::from(done.attempts));
             if let Ok(id) = HeaderValue::from_str(done.endpoint.id()) {
                 head.headers.insert(ENDPOINT, id);

@@ -154,6 +154,12 @@ impl GatewayHandle {
         self.shared.shutdown_signal().cancel();
     }
 
+    /// Resolves once both listeners are closed after a shutdown: from then
+    /// on new connections are refused while in-flight ones drain.
+    pub async fn listeners_closed(&self) {
+        self.shared.listeners_closed().cancelled().await;
+    }
+
     /// Stops at once: like [`shutdown`](Self::shutdown) with the drain time
     /// already up.
     pub fn force_close(&self) {
@@ -184,6 +190,7 @@ async fn supervise(shared: Arc<Shared>, proxy: TcpListener, admin: TcpListener) 
         accept_loop(proxy, Arc::clone(&shared), Role::Proxy),
         accept_loop(admin, Arc::clone(&shared), Role::Admin),
     );
+    shared.listeners_closed().cancel();
     let drain_timeout = shared.active().settings().drain_timeout;
     drain(&shared, drain_timeout).await
 }

@@ -17,6 +17,7 @@ pub(crate) struct Shared {
     active: ArcSwap<ActiveConfig>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
+    closed: CancellationToken,
     force: CancellationToken,
 }
 
@@ -26,6 +27,7 @@ impl Shared {
             active: ArcSwap::new(active),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            closed: CancellationToken::new(),
             force: CancellationToken::new(),
         }
     }
@@ -52,6 +54,11 @@ impl Shared {
     /// Cancelled when the gateway stops accepting.
     pub(crate) fn shutdown_signal(&self) -> &CancellationToken {
         &self.shutdown
+    }
+
+    /// Cancelled once both listeners are closed.
+    pub(crate) fn listeners_closed(&self) -> &CancellationToken {
+        &self.closed
     }
 
     /// Cancelled when the drain time is up: every task must end now.
