@@ -32,7 +32,10 @@ impl RequestBody {
         limit: u64,
     ) -> Result<Self, hyper::Error> {
         if content_length.is_some_and(|len| len > limit) {
-            return Ok(Self::Streaming(Some(StreamOnce::new(VecDeque::new(), body))));
+            return Ok(Self::Streaming(Some(StreamOnce::new(
+                VecDeque::new(),
+                body,
+            ))));
         }
         let mut chunks = VecDeque::new();
         let mut size = 0u64;
@@ -107,9 +110,7 @@ impl Body for StreamOnce {
         if let Some(chunk) = self.read.pop_front() {
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
-        Pin::new(&mut self.rest)
-            .poll_frame(cx)
-            .map_err(Into::into)
+        Pin::new(&mut self.rest).poll_frame(cx).map_err(Into::into)
     }
 
     fn is_end_stream(&self) -> bool {

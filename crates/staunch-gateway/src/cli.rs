@@ -135,6 +135,8 @@ mod tests {
     fn check_config_needs_a_file() {
         assert!(Cli::try_parse_from(["staunch", "check-config"]).is_err());
         let cli = Cli::try_parse_from(["staunch", "check-config", "a.toml"]).unwrap();
-        assert!(matches!(cli.command, Command::CheckConfig { file } if file == Path::new("a.toml")));
+        assert!(
+            matches!(cli.command, Command::CheckConfig { file } if file == Path::new("a.toml"))
+        );
     }
 }

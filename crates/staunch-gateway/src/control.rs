@@ -71,8 +71,18 @@ impl Control {
     /// not they are valid.
     pub fn take_from(headers: &mut HeaderMap) -> Result<Self, ControlError> {
         let max_attempts = take(headers, MAX_ATTEMPTS, "X-Staunch-Max-Attempts", "1 to 10");
-        let timeout = take(headers, TIMEOUT, "X-Staunch-Timeout", "a duration from 1ms to 5m, such as 2s, 250ms or 1.5");
-        let idempotent = take(headers, IDEMPOTENT, "X-Staunch-Idempotent", "true, false, 1 or 0");
+        let timeout = take(
+            headers,
+            TIMEOUT,
+            "X-Staunch-Timeout",
+            "a duration from 1ms to 5m, such as 2s, 250ms or 1.5",
+        );
+        let idempotent = take(
+            headers,
+            IDEMPOTENT,
+            "X-Staunch-Idempotent",
+            "true, false, 1 or 0",
+        );
         Ok(Self {
             max_attempts: max_attempts?
                 .map(|h| {
@@ -125,7 +135,11 @@ fn take(
 ) -> Result<Option<Raw>, ControlError> {
     let values: Vec<_> = headers.get_all(&header).iter().cloned().collect();
     headers.remove(&header);
-    let raw = |text: String| Raw { name, text, allowed };
+    let raw = |text: String| Raw {
+        name,
+        text,
+        allowed,
+    };
     match values.as_slice() {
         [] => Ok(None),
         [one] => match one.to_str() {
@@ -160,7 +174,11 @@ mod tests {
 
     #[test]
     fn valid_control_headers_are_read_and_removed() {
-        let mut h = headers(&[(&MAX_ATTEMPTS, "4"), (&TIMEOUT, "250ms"), (&IDEMPOTENT, "true")]);
+        let mut h = headers(&[
+            (&MAX_ATTEMPTS, "4"),
+            (&TIMEOUT, "250ms"),
+            (&IDEMPOTENT, "true"),
+        ]);
         let c = Control::take_from(&mut h).unwrap();
         assert_eq!(
             c,

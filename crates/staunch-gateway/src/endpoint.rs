@@ -81,7 +81,13 @@ impl Endpoint {
         client: DirectClient,
         connect_timeout: Duration,
     ) -> Self {
-        Self::new(id, weight, tags, Via::Backend { base, client }, connect_timeout)
+        Self::new(
+            id,
+            weight,
+            tags,
+            Via::Backend { base, client },
+            connect_timeout,
+        )
     }
 
     /// An upstream proxy, with its own connection pool.

@@ -142,7 +142,10 @@ mod tests {
 
     #[test]
     fn forwarded_for_appends_client_to_existing_chain() {
-        let mut h = map(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-for", "10.0.0.2")]);
+        let mut h = map(&[
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-for", "10.0.0.2"),
+        ]);
         let host = HeaderValue::from_static("shop.example:8080");
         set_forwarded(&mut h, "192.0.2.7".parse().unwrap(), Some(&host));
         assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, 10.0.0.2, 192.0.2.7");

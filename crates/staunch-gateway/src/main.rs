@@ -24,7 +24,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             let report = runtime.block_on(staunch_gateway::serve(args.source()))?;
             if !report.is_clean() {
-                eprintln!("stopped; {} connection(s) cut at the end of the drain", report.forced);
+                eprintln!(
+                    "stopped; {} connection(s) cut at the end of the drain",
+                    report.forced
+                );
             }
             Ok(())
         }

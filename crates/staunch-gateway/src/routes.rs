@@ -151,7 +151,10 @@ mod tests {
             found(&t, Some("EXAMPLE.com"), "/api/x"),
             ("/api".into(), Some("example.com".into()))
         );
-        assert_eq!(found(&t, Some("other.org"), "/api/x"), ("/api".into(), None));
+        assert_eq!(
+            found(&t, Some("other.org"), "/api/x"),
+            ("/api".into(), None)
+        );
     }
 
     #[test]

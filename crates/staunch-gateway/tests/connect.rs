@@ -53,15 +53,25 @@ async fn connect_tunnel_fails_over_to_an_upstream_proxy_that_works() {
     let live = FakeProxy::start("live", Some("Basic dTpw")).await; // u:p
     let config = GatewayConfig::default()
         .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{dead}")))
-        .with_upstream_proxy(ProxyConfig::new("wrong", format!("http://u:p@{}", wrong_creds.addr)))
-        .with_upstream_proxy(ProxyConfig::new("live", format!("http://u:p@{}", live.addr)));
+        .with_upstream_proxy(ProxyConfig::new(
+            "wrong",
+            format!("http://u:p@{}", wrong_creds.addr),
+        ))
+        .with_upstream_proxy(ProxyConfig::new(
+            "live",
+            format!("http://u:p@{}", live.addr),
+        ));
     let gateway = start_gateway(config).await;
     let (mut stream, head) = connect(gateway.proxy_addr(), &echo.to_string(), "").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(head_header(&head, "x-staunch-endpoint"), Some("live"));
     assert_eq!(head_header(&head, "x-staunch-attempts"), Some("3"));
     assert_echoes(&mut stream).await;
-    assert_eq!(wrong_creds.seen().len(), 1, "407 moved on to the next proxy");
+    assert_eq!(
+        wrong_creds.seen().len(),
+        1,
+        "407 moved on to the next proxy"
+    );
     let seen = live.seen();
     assert_eq!(seen[0].method, "CONNECT");
     assert_eq!(seen[0].uri, echo.to_string());
@@ -75,7 +85,10 @@ async fn unreachable_tunnel_target_is_a_503_with_retry_after() {
     let (mut stream, head) = connect(gateway.proxy_addr(), &dead.to_string(), "").await;
     assert!(head.starts_with("HTTP/1.1 503"), "{head}");
     assert_eq!(head_header(&head, "retry-after"), Some("1"));
-    let len: usize = head_header(&head, "content-length").unwrap().parse().unwrap();
+    let len: usize = head_header(&head, "content-length")
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut body = vec![0u8; len];
     within(stream.read_exact(&mut body)).await.unwrap();
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();

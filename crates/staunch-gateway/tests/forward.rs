@@ -10,12 +10,22 @@ use staunch_gateway::config::{GatewayConfig, ProxyConfig};
 async fn forward_get_reaches_its_target_directly() {
     let target = Upstream::ok("target").await;
     let gateway = start_gateway(GatewayConfig::default()).await;
-    let response = within(forward_client(&gateway).get(format!("{}/x?q=1", target.url())).send())
-        .await
-        .unwrap();
+    let response = within(
+        forward_client(&gateway)
+            .get(format!("{}/x?q=1", target.url()))
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("1"));
-    assert_eq!(header(&response, "x-staunch-endpoint").as_deref(), Some("direct"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        header(&response, "x-staunch-endpoint").as_deref(),
+        Some("direct")
+    );
     assert_eq!(response.text().await.unwrap(), "target");
     let seen = target.seen();
     assert_eq!(seen.len(), 1);
@@ -29,7 +39,10 @@ async fn forward_fails_over_from_dead_upstream_proxy_to_live_one() {
     let live = FakeProxy::start("live", Some("Basic dTpw")).await; // u:p
     let config = GatewayConfig::default()
         .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{dead}")))
-        .with_upstream_proxy(ProxyConfig::new("live", format!("http://u:p@{}", live.addr)));
+        .with_upstream_proxy(ProxyConfig::new(
+            "live",
+            format!("http://u:p@{}", live.addr),
+        ));
     let gateway = start_gateway(config).await;
     // The client authenticates to the gateway; that credential must not travel on.
     let client = reqwest::Client::builder()
@@ -38,10 +51,18 @@ async fn forward_fails_over_from_dead_upstream_proxy_to_live_one() {
         )
         .build()
         .unwrap();
-    let response = within(client.get("http://origin.test:8081/page").send()).await.unwrap();
+    let response = within(client.get("http://origin.test:8081/page").send())
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("2"));
-    assert_eq!(header(&response, "x-staunch-endpoint").as_deref(), Some("live"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        header(&response, "x-staunch-endpoint").as_deref(),
+        Some("live")
+    );
     assert_eq!(
         header(&response, "x-seen-uri").as_deref(),
         Some("http://origin.test:8081/page"),
@@ -81,8 +102,15 @@ async fn post_is_not_repeated_after_a_5xx_without_opt_in() {
     .await
     .unwrap();
     assert_eq!(opted_in.status(), 200);
-    assert_eq!(header(&opted_in, "x-staunch-attempts").as_deref(), Some("2"));
-    assert_eq!(healthy.seen()[0].body, "data", "the buffered body is replayed");
+    assert_eq!(
+        header(&opted_in, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        healthy.seen()[0].body,
+        "data",
+        "the buffered body is replayed"
+    );
 }
 
 #[tokio::test]
@@ -114,20 +142,36 @@ async fn post_moves_on_when_nothing_was_sent() {
         .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{dead}")))
         .with_upstream_proxy(ProxyConfig::new("healthy", healthy.url()));
     let gateway = start_gateway(config).await;
-    let response = within(forward_client(&gateway).post("http://origin.test/").body("b").send())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "a refused connect proves nothing was sent");
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("2"));
+    let response = within(
+        forward_client(&gateway)
+            .post("http://origin.test/")
+            .body("b")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "a refused connect proves nothing was sent"
+    );
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
 }
 
 #[tokio::test]
 async fn upstream_garbage_is_a_502() {
     let (garbage, _task) = garbage_server().await;
     let gateway = start_gateway(GatewayConfig::default()).await;
-    let response = within(forward_client(&gateway).get(format!("http://{garbage}/")).send())
-        .await
-        .unwrap();
+    let response = within(
+        forward_client(&gateway)
+            .get(format!("http://{garbage}/"))
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 502);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "bad_gateway");
@@ -146,9 +190,15 @@ async fn every_upstream_proxy_down_is_a_503_with_retry_after() {
         .unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(header(&response, "retry-after").as_deref(), Some("1"));
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("2"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
     let text = response.text().await.unwrap();
-    assert!(!text.contains("topsecret"), "credentials never appear: {text}");
+    assert!(
+        !text.contains("topsecret"),
+        "credentials never appear: {text}"
+    );
     let body: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["error"], "unavailable");
     assert!(body["message"].is_string());
@@ -161,7 +211,9 @@ async fn every_upstream_proxy_down_is_a_503_with_retry_after() {
 #[tokio::test]
 async fn https_absolute_form_is_refused_with_400() {
     let gateway = start_gateway(GatewayConfig::default()).await;
-    let mut stream = tokio::net::TcpStream::connect(gateway.proxy_addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(gateway.proxy_addr())
+        .await
+        .unwrap();
     tokio::io::AsyncWriteExt::write_all(
         &mut stream,
         b"GET https://origin.test/ HTTP/1.1\r\nHost: origin.test\r\n\r\n",

@@ -12,7 +12,9 @@ use tokio::sync::Notify;
 fn route(prefix: &str, backends: &[(&str, String)]) -> RouteConfig {
     backends
         .iter()
-        .fold(RouteConfig::new(prefix), |r, (id, url)| r.with_backend(*id, url.clone()))
+        .fold(RouteConfig::new(prefix), |r, (id, url)| {
+            r.with_backend(*id, url.clone())
+        })
 }
 
 #[tokio::test]
@@ -24,12 +26,22 @@ async fn reverse_route_fails_over_past_a_dead_backend() {
         &[("dead", format!("http://{dead}")), ("live", live.url())],
     ));
     let gateway = start_gateway(config).await;
-    let response = within(direct_client().get(gateway_url(&gateway, "/api/users?page=2")).send())
-        .await
-        .unwrap();
+    let response = within(
+        direct_client()
+            .get(gateway_url(&gateway, "/api/users?page=2"))
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("2"));
-    assert_eq!(header(&response, "x-staunch-endpoint").as_deref(), Some("live"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        header(&response, "x-staunch-endpoint").as_deref(),
+        Some("live")
+    );
     assert_eq!(response.text().await.unwrap(), "live");
     assert_eq!(live.seen()[0].uri, "/api/users?page=2");
 }
@@ -43,11 +55,19 @@ async fn longest_prefix_route_wins_and_base_path_is_prepended() {
         .with_route(route("/api/v2", &[("v2", format!("{}/base/", v2.url()))]));
     let gateway = start_gateway(config).await;
     let client = direct_client();
-    let r = within(client.get(gateway_url(&gateway, "/api/v2/items")).send()).await.unwrap();
+    let r = within(client.get(gateway_url(&gateway, "/api/v2/items")).send())
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap(), "v2");
     assert_eq!(v2.seen()[0].uri, "/base/api/v2/items");
-    let r = within(client.get(gateway_url(&gateway, "/api/v20")).send()).await.unwrap();
-    assert_eq!(r.text().await.unwrap(), "general", "prefixes match whole segments");
+    let r = within(client.get(gateway_url(&gateway, "/api/v20")).send())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text().await.unwrap(),
+        "general",
+        "prefixes match whole segments"
+    );
 }
 
 #[tokio::test]
@@ -66,9 +86,14 @@ async fn host_route_only_matches_its_host() {
     .await
     .unwrap();
     assert_eq!(hit.status(), 200);
-    let miss = within(client.get(gateway_url(&gateway, "/")).header("host", "blog.test").send())
-        .await
-        .unwrap();
+    let miss = within(
+        client
+            .get(gateway_url(&gateway, "/"))
+            .header("host", "blog.test")
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(miss.status(), 404);
     let body: serde_json::Value = miss.json().await.unwrap();
     assert_eq!(body["error"], "no_route");
@@ -109,7 +134,10 @@ async fn hop_by_hop_headers_are_stripped_and_forwarded_headers_set() {
     .unwrap();
     assert_eq!(response.status(), 200);
     for hop in ["x-backend-hop", "keep-alive", "proxy-authenticate"] {
-        assert!(response.headers().get(hop).is_none(), "{hop} reached the client");
+        assert!(
+            response.headers().get(hop).is_none(),
+            "{hop} reached the client"
+        );
     }
     assert_eq!(header(&response, "x-end-to-end").as_deref(), Some("kept"));
 
@@ -153,15 +181,24 @@ async fn control_headers_are_stripped_and_answers_say_attempts_and_endpoint() {
     .await
     .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("1"));
-    assert_eq!(header(&response, "x-staunch-endpoint").as_deref(), Some("b1"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        header(&response, "x-staunch-endpoint").as_deref(),
+        Some("b1")
+    );
     let seen = &backend.seen()[0];
     let leaked: Vec<_> = seen
         .headers
         .keys()
         .filter(|k| k.as_str().starts_with("x-staunch-"))
         .collect();
-    assert!(leaked.is_empty(), "control headers reached the backend: {leaked:?}");
+    assert!(
+        leaked.is_empty(),
+        "control headers reached the backend: {leaked:?}"
+    );
 }
 
 #[tokio::test]
@@ -180,19 +217,36 @@ async fn bad_control_header_is_a_400_with_json_error() {
     assert_eq!(response.status(), 400);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "bad_control_header");
-    assert!(body["message"].as_str().unwrap().contains("X-Staunch-Timeout"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("X-Staunch-Timeout"));
     assert_eq!(body["details"]["header"], "X-Staunch-Timeout");
     assert_eq!(body["details"]["value"], "forever");
-    assert!(body["details"]["allowed"].as_str().unwrap().contains("1ms to 5m"));
-    assert!(backend.seen().is_empty(), "a refused request is not forwarded");
+    assert!(body["details"]["allowed"]
+        .as_str()
+        .unwrap()
+        .contains("1ms to 5m"));
+    assert!(
+        backend.seen().is_empty(),
+        "a refused request is not forwarded"
+    );
 }
 
 #[tokio::test]
 async fn all_backends_down_is_a_503_with_retry_after_and_json() {
-    let (a, b, c) = (closed_port().await, closed_port().await, closed_port().await);
+    let (a, b, c) = (
+        closed_port().await,
+        closed_port().await,
+        closed_port().await,
+    );
     let config = GatewayConfig::default().with_route(route(
         "/",
-        &[("a", format!("http://{a}")), ("b", format!("http://{b}")), ("c", format!("http://{c}"))],
+        &[
+            ("a", format!("http://{a}")),
+            ("b", format!("http://{b}")),
+            ("c", format!("http://{c}")),
+        ],
     ));
     let gateway = start_gateway(config).await;
     let response = within(direct_client().get(gateway_url(&gateway, "/")).send())
@@ -200,7 +254,10 @@ async fn all_backends_down_is_a_503_with_retry_after_and_json() {
         .unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(header(&response, "retry-after").as_deref(), Some("1"));
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("3"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("3")
+    );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "unavailable");
     assert!(body["message"].is_string());
@@ -225,7 +282,10 @@ async fn max_attempts_header_stops_the_failover_early() {
     .await
     .unwrap();
     assert_eq!(response.status(), 503);
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("1"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("1")
+    );
     assert!(live.seen().is_empty());
 }
 
@@ -233,15 +293,23 @@ async fn max_attempts_header_stops_the_failover_early() {
 async fn when_every_backend_answers_5xx_the_last_answer_is_returned() {
     let first = Upstream::status(500).await;
     let second = Upstream::status(502).await;
-    let config = GatewayConfig::default()
-        .with_route(route("/", &[("first", first.url()), ("second", second.url())]));
+    let config = GatewayConfig::default().with_route(route(
+        "/",
+        &[("first", first.url()), ("second", second.url())],
+    ));
     let gateway = start_gateway(config).await;
     let response = within(direct_client().get(gateway_url(&gateway, "/")).send())
         .await
         .unwrap();
     assert_eq!(response.status(), 502);
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("2"));
-    assert_eq!(header(&response, "x-staunch-endpoint").as_deref(), Some("second"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        header(&response, "x-staunch-endpoint").as_deref(),
+        Some("second")
+    );
 }
 
 #[tokio::test]
@@ -270,25 +338,46 @@ async fn small_bodies_are_replayed_and_large_bodies_are_sent_once() {
     let healthy = Upstream::ok("healthy").await;
     let config = GatewayConfig::default()
         .with_max_replay_body(64)
-        .with_route(route("/", &[("failing", failing.url()), ("healthy", healthy.url())]));
+        .with_route(route(
+            "/",
+            &[("failing", failing.url()), ("healthy", healthy.url())],
+        ));
     let gateway = start_gateway(config).await;
     let client = direct_client();
 
     let small = "s".repeat(64);
-    let r = within(client.put(gateway_url(&gateway, "/small")).body(small.clone()).send())
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "a buffered PUT moves on to the next backend");
+    let r = within(
+        client
+            .put(gateway_url(&gateway, "/small"))
+            .body(small.clone())
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "a buffered PUT moves on to the next backend"
+    );
     assert_eq!(healthy.seen()[0].body, small.as_bytes());
 
     let large = "L".repeat(4096);
-    let r = within(client.put(gateway_url(&gateway, "/large")).body(large.clone()).send())
-        .await
-        .unwrap();
+    let r = within(
+        client
+            .put(gateway_url(&gateway, "/large"))
+            .body(large.clone())
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 503, "a streamed body gets one attempt");
     assert_eq!(header(&r, "x-staunch-attempts").as_deref(), Some("1"));
     let seen = failing.seen();
-    assert_eq!(seen.last().unwrap().body, large.as_bytes(), "streamed whole");
+    assert_eq!(
+        seen.last().unwrap().body,
+        large.as_bytes(),
+        "streamed whole"
+    );
     assert_eq!(healthy.seen().len(), 1);
 }
 
@@ -299,7 +388,9 @@ async fn chunked_body_over_the_limit_streams_whole() {
         .with_max_replay_body(10)
         .with_route(route("/", &[("b", backend.url())]));
     let gateway = start_gateway(config).await;
-    let mut stream = tokio::net::TcpStream::connect(gateway.proxy_addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(gateway.proxy_addr())
+        .await
+        .unwrap();
     let request = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
                    a\r\n0123456789\r\na\r\nabcdefghij\r\n6\r\nklmnop\r\n0\r\n\r\n";
     tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())

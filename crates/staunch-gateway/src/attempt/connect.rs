@@ -100,7 +100,10 @@ async fn open(endpoint: &Endpoint, target: &Authority) -> Result<Tunnel, Attempt
 }
 
 async fn dial(authority: &Authority, default_port: u16) -> io::Result<TcpStream> {
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let port = authority.port_u16().unwrap_or(default_port);
     let stream = TcpStream::connect((host, port)).await?;
     stream.set_nodelay(true)?;
@@ -123,11 +126,13 @@ async fn read_connect_reply(stream: &mut TcpStream, id: &str) -> Result<Bytes, A
         match response.parse(&buf) {
             Ok(httparse::Status::Complete(len)) => {
                 let code = response.code.unwrap_or(0);
-                let status = StatusCode::from_u16(code).map_err(|_| {
-                    AttemptError::new(AttemptErrorKind::BadUpstream, id)
-                })?;
+                let status = StatusCode::from_u16(code)
+                    .map_err(|_| AttemptError::new(AttemptErrorKind::BadUpstream, id))?;
                 if !status.is_success() {
-                    return Err(AttemptError::new(AttemptErrorKind::TunnelRefused(status), id));
+                    return Err(AttemptError::new(
+                        AttemptErrorKind::TunnelRefused(status),
+                        id,
+                    ));
                 }
                 return Ok(buf.split_off(len).freeze());
             }

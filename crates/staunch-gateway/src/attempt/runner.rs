@@ -106,7 +106,8 @@ pub async fn run_attempts<A: Attempt>(
                 });
             }
             Err(error) => {
-                let stop = error.kind().may_have_reached_endpoint() && !limits.repeat_after_delivery;
+                let stop =
+                    error.kind().may_have_reached_endpoint() && !limits.repeat_after_delivery;
                 tracing::debug!(attempt = made, %error, "attempt failed");
                 errors.push(error);
                 if stop {

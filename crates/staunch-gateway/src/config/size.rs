@@ -123,7 +123,11 @@ mod tests {
             (" 7 b ", 7),
         ];
         for (text, want) in cases {
-            assert_eq!(ByteSize::parse("f", text).unwrap(), ByteSize(want), "{text}");
+            assert_eq!(
+                ByteSize::parse("f", text).unwrap(),
+                ByteSize(want),
+                "{text}"
+            );
         }
     }
 
@@ -140,7 +144,11 @@ mod tests {
     fn display_round_trips_through_parse() {
         for n in [0, 1, 1000, KIB, 3 * MIB, 5 * GIB, MIB + 1] {
             let shown = ByteSize(n).to_string();
-            assert_eq!(ByteSize::parse("f", &shown).unwrap(), ByteSize(n), "{shown}");
+            assert_eq!(
+                ByteSize::parse("f", &shown).unwrap(),
+                ByteSize(n),
+                "{shown}"
+            );
         }
     }
 }

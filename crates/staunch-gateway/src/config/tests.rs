@@ -88,9 +88,13 @@ fn unknown_keys_are_refused() {
 
 #[test]
 fn unknown_strategy_lists_the_allowed_ones() {
-    let err = GatewayConfig::from_toml_str("[upstream_proxies]\nstrategy = \"fastest\"").unwrap_err();
+    let err =
+        GatewayConfig::from_toml_str("[upstream_proxies]\nstrategy = \"fastest\"").unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("fastest") && text.contains("performance-score"), "{text}");
+    assert!(
+        text.contains("fastest") && text.contains("performance-score"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -137,7 +141,8 @@ fn refusal_message_names_value_and_allowed_range() {
 
 #[test]
 fn bad_proxy_url_message_masks_the_password() {
-    let c = GatewayConfig::default().with_upstream_proxy(ProxyConfig::new("p", "ftp://bob:hunter2@h:1"));
+    let c = GatewayConfig::default()
+        .with_upstream_proxy(ProxyConfig::new("p", "ftp://bob:hunter2@h:1"));
     let text = c.validate().unwrap_err().to_string();
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("bob:***"), "{text}");
@@ -196,7 +201,9 @@ fn bad_env_value_names_the_variable() {
         ("STAUNCH_ADMIN_TOKEN", ""),
     ] {
         let mut c = GatewayConfig::default();
-        let err = c.apply_env(&MapEnv::from_pairs([(name, value)])).unwrap_err();
+        let err = c
+            .apply_env(&MapEnv::from_pairs([(name, value)]))
+            .unwrap_err();
         assert_eq!(err.field(), Some(name), "{err}");
     }
 }
@@ -205,7 +212,10 @@ fn bad_env_value_names_the_variable() {
 fn rendered_config_masks_credentials_and_reads_back() {
     let c = GatewayConfig::from_toml_str(FULL).unwrap();
     let text = c.to_toml_string().unwrap();
-    assert!(!text.contains("s%40cret") && !text.contains("adm1n-t0ken"), "{text}");
+    assert!(
+        !text.contains("s%40cret") && !text.contains("adm1n-t0ken"),
+        "{text}"
+    );
     assert!(text.contains("alice:***@10.1.0.1:3128"), "{text}");
     assert!(text.contains("token = \"***\""), "{text}");
     let back = GatewayConfig::from_toml_str(&text).unwrap();
@@ -219,7 +229,10 @@ fn source_layers_file_env_then_flags() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("staunch.toml");
     std::fs::write(&path, FULL).unwrap();
-    let env = MapEnv::from_pairs([("STAUNCH_LISTEN", "127.0.0.1:5000"), ("STAUNCH_ADMIN_LISTEN", "127.0.0.1:5001")]);
+    let env = MapEnv::from_pairs([
+        ("STAUNCH_LISTEN", "127.0.0.1:5000"),
+        ("STAUNCH_ADMIN_LISTEN", "127.0.0.1:5001"),
+    ]);
     let c = ConfigSource::file(&path)
         .with_env(env)
         .with_admin_listen("127.0.0.1:6001".parse().unwrap())
@@ -227,7 +240,11 @@ fn source_layers_file_env_then_flags() {
         .unwrap();
     assert_eq!(c.gateway.listen, "127.0.0.1:5000", "env beats file");
     assert_eq!(c.gateway.admin_listen, "127.0.0.1:6001", "flag beats env");
-    assert_eq!(c.gateway.drain_timeout, Duration::from_secs(5), "file beats default");
+    assert_eq!(
+        c.gateway.drain_timeout,
+        Duration::from_secs(5),
+        "file beats default"
+    );
 }
 
 #[test]
@@ -236,5 +253,8 @@ fn missing_file_is_an_io_error_naming_the_path() {
         .with_env(MapEnv::default())
         .load()
         .unwrap_err();
-    assert!(matches!(err, ConfigError::Io { ref path, .. } if path == "/nonexistent/staunch.toml"), "{err}");
+    assert!(
+        matches!(err, ConfigError::Io { ref path, .. } if path == "/nonexistent/staunch.toml"),
+        "{err}"
+    );
 }

@@ -302,10 +302,7 @@ fn backend_url(field: &str, text: &str) -> Result<BackendBase, ConfigError> {
 
 /// Parses an upstream proxy URL into its address and, when it carries
 /// credentials, a ready `Proxy-Authorization: Basic …` value.
-fn proxy_url(
-    field: &str,
-    text: &str,
-) -> Result<(Authority, Option<HeaderValue>), ConfigError> {
+fn proxy_url(field: &str, text: &str) -> Result<(Authority, Option<HeaderValue>), ConfigError> {
     const ALLOWED: &str =
         "an http:// URL with host and optional user:password, and no path (https proxies are not supported)";
     let shown = format!("{:?}", crate::secret::mask_userinfo(text));
@@ -326,7 +323,8 @@ fn proxy_url(
             let (user, pass) = info.split_once(':').unwrap_or((info, ""));
             let plain = format!("{}:{}", percent_decode(user), percent_decode(pass));
             let encoded = base64::engine::general_purpose::STANDARD.encode(plain);
-            let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| bad())?;
+            let mut value =
+                HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| bad())?;
             value.set_sensitive(true);
             Some(value)
         }
@@ -339,9 +337,7 @@ fn http_authority(uri: &Uri) -> Option<Authority> {
     if uri.scheme() != Some(&Scheme::HTTP) {
         return None;
     }
-    uri.authority()
-        .filter(|a| !a.host().is_empty())
-        .cloned()
+    uri.authority().filter(|a| !a.host().is_empty()).cloned()
 }
 
 /// Decodes `%XX` escapes; invalid escapes are kept as written.

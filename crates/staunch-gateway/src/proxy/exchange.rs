@@ -90,7 +90,8 @@ pub(super) async fn exchange(
             // The client connection speaks HTTP/1.1 whatever the upstream
             // spoke; hyper adapts it for HTTP/1.0 clients.
             head.version = Version::HTTP_11;
-            head.headers.insert(ATTEMPTS, HeaderValue::from(done.attempts));
+            head.headers
+                .insert(ATTEMPTS, HeaderValue::from(done.attempts));
             if let Ok(id) = HeaderValue::from_str(done.endpoint.id()) {
                 head.headers.insert(ENDPOINT, id);
             }

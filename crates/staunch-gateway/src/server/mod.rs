@@ -135,9 +135,7 @@ impl GatewayHandle {
         let current = self.shared.active();
         let (old, new) = (current.settings(), next.settings());
         if old.listen != new.listen || old.admin_listen != new.admin_listen {
-            tracing::warn!(
-                "listener addresses changed; they take effect at the next start"
-            );
+            tracing::warn!("listener addresses changed; they take effect at the next start");
         }
         self.shared.swap(next);
         Ok(())

@@ -77,7 +77,9 @@ impl Upstream {
         let task_seen = Arc::clone(&seen);
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let handler = Arc::clone(&handler);
                 let seen = Arc::clone(&task_seen);
                 tokio::spawn(async move {
@@ -111,7 +113,11 @@ impl Upstream {
 
     /// Announces each request on `arrived`, then holds it until `release`
     /// is notified, then answers 200 `name`.
-    pub(crate) async fn slow(name: &'static str, arrived: Arc<Notify>, release: Arc<Notify>) -> Self {
+    pub(crate) async fn slow(
+        name: &'static str,
+        arrived: Arc<Notify>,
+        release: Arc<Notify>,
+    ) -> Self {
         Self::start(move |_| {
             let (arrived, release) = (Arc::clone(&arrived), Arc::clone(&release));
             async move {
@@ -136,7 +142,11 @@ impl Upstream {
 
 async fn record(req: Request<Incoming>) -> Recorded {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     Recorded {
         method: parts.method.to_string(),
         uri: parts.uri.to_string(),
@@ -178,12 +188,16 @@ impl FakeProxy {
         let task_seen = Arc::clone(&seen);
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let seen = Arc::clone(&task_seen);
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| {
                         let seen = Arc::clone(&seen);
-                        async move { Ok::<_, Infallible>(proxy_answer(id, expected_auth, req, &seen).await) }
+                        async move {
+                            Ok::<_, Infallible>(proxy_answer(id, expected_auth, req, &seen).await)
+                        }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -259,7 +273,9 @@ pub(crate) async fn echo_server() -> (SocketAddr, JoinHandle<()>) {
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { continue };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let (mut r, mut w) = stream.split();
                 let _ = tokio::io::copy(&mut r, &mut w).await;
@@ -276,7 +292,9 @@ pub(crate) async fn garbage_server() -> (SocketAddr, JoinHandle<()>) {
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { continue };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let _ = read_head(&mut stream).await;
                 let _ = stream.write_all(b"SPDY/9 this is not http\r\n\r\n").await;
