@@ -120,3 +120,23 @@ async fn connect_without_port_is_a_400() {
     let (_stream, head) = connect(gateway.proxy_addr(), "example.test", "").await;
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
 }
+
+#[tokio::test]
+async fn open_tunnel_is_cut_when_the_drain_time_is_up() {
+    let (echo, _task) = echo_server().await;
+    let config = GatewayConfig::default().with_drain_timeout(std::time::Duration::from_millis(50));
+    let gateway = start_gateway(config).await;
+    let (mut stream, head) = connect(gateway.proxy_addr(), &echo.to_string(), "").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_echoes(&mut stream).await;
+
+    gateway.handle().shutdown();
+    let report = within(gateway.wait()).await;
+    assert!(
+        report.forced >= 1,
+        "the idle tunnel was still open: {report:?}"
+    );
+    let mut rest = Vec::new();
+    let closed = within(stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_err() || rest.is_empty(), "the tunnel is closed");
+}

@@ -48,3 +48,6 @@ pub trait Attempt {
     /// response). It is still returned if no later attempt does better.
     fn is_retryable(&self, output: &Self::Output) -> bool;
 }
+
+#[cfg(test)]
+mod tests;

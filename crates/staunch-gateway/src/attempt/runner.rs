@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Attempt, AttemptError};
+use super::{Attempt, AttemptError, AttemptErrorKind};
 use crate::endpoint::Endpoint;
 
 /// What `Retry-After` says when no endpoint could be reached. The engine's
@@ -94,7 +94,15 @@ pub async fn run_attempts<A: Attempt>(
             None => None,
         };
         made += 1;
-        match attempt.attempt(endpoint, time_left).await {
+        let outcome = match time_left {
+            Some(left) => tokio::time::timeout(left, attempt.attempt(endpoint, time_left))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(AttemptError::new(AttemptErrorKind::Timeout, endpoint.id()))
+                }),
+            None => attempt.attempt(endpoint, None).await,
+        };
+        match outcome {
             Ok(output) if attempt.is_retryable(&output) && limits.repeat_after_delivery => {
                 retryable = Some((output, endpoint.clone()));
             }
