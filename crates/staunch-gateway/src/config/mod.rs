@@ -24,6 +24,7 @@ mod env;
 mod model;
 mod size;
 mod source;
+mod url;
 mod validate;
 
 use std::path::Path;

@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use base64::Engine as _;
-use http::uri::{Authority, Scheme};
-use http::{HeaderValue, Uri};
+use http::uri::Authority;
+use http::HeaderValue;
 use staunch::config::ConfigError;
 
+use super::url::{backend_url, proxy_url};
 use super::{GatewayConfig, RouteConfig, Strategy};
 
 const MAX_DRAIN: Duration = Duration::from_secs(3600);
@@ -282,80 +282,4 @@ fn check_tags(
         ));
     }
     Ok(tags.clone())
-}
-
-/// Parses `http://host[:port][/base]`, without credentials, query or fragment.
-fn backend_url(field: &str, text: &str) -> Result<BackendBase, ConfigError> {
-    const ALLOWED: &str =
-        "an http:// URL with a host, optional port and base path, without credentials or query (https is not supported)";
-    let bad = || ConfigError::invalid(field, format!("{text:?}"), ALLOWED);
-    let uri: Uri = text.trim().parse().map_err(|_| bad())?;
-    let authority = http_authority(&uri).ok_or_else(bad)?;
-    if authority.as_str().contains('@') || uri.query().is_some() {
-        return Err(bad());
-    }
-    Ok(BackendBase {
-        authority,
-        path: uri.path().trim_end_matches('/').to_string(),
-    })
-}
-
-/// Parses an upstream proxy URL into its address and, when it carries
-/// credentials, a ready `Proxy-Authorization: Basic …` value.
-fn proxy_url(field: &str, text: &str) -> Result<(Authority, Option<HeaderValue>), ConfigError> {
-    const ALLOWED: &str =
-        "an http:// URL with host and optional user:password, and no path (https proxies are not supported)";
-    let shown = format!("{:?}", crate::secret::mask_userinfo(text));
-    let bad = || ConfigError::invalid(field, &shown, ALLOWED);
-    let uri: Uri = text.trim().parse().map_err(|_| bad())?;
-    let full = http_authority(&uri).ok_or_else(bad)?;
-    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-        return Err(bad());
-    }
-    let (userinfo, hostport) = match full.as_str().rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, full.as_str()),
-    };
-    let authority: Authority = hostport.parse().map_err(|_| bad())?;
-    let authorization = match userinfo {
-        None => None,
-        Some(info) => {
-            let (user, pass) = info.split_once(':').unwrap_or((info, ""));
-            let plain = format!("{}:{}", percent_decode(user), percent_decode(pass));
-            let encoded = base64::engine::general_purpose::STANDARD.encode(plain);
-            let mut value =
-                HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| bad())?;
-            value.set_sensitive(true);
-            Some(value)
-        }
-    };
-    Ok((authority, authorization))
-}
-
-/// The authority of an `http://` URI with a non-empty host.
-fn http_authority(uri: &Uri) -> Option<Authority> {
-    if uri.scheme() != Some(&Scheme::HTTP) {
-        return None;
-    }
-    uri.authority().filter(|a| !a.host().is_empty()).cloned()
-}
-
-/// Decodes `%XX` escapes; invalid escapes are kept as written.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
