@@ -110,7 +110,7 @@ pub(crate) fn kind_code(kind: AttemptErrorKind) -> &'static str {
     match kind {
         AttemptErrorKind::ConnectRefused => "connect_refused",
         AttemptErrorKind::Connect => "connect",
-        AttemptErrorKind::TunnelRefused(_) => "tunnel_refused",
+        AttemptErrorKind::ProxyRefused(_) => "proxy_refused",
         AttemptErrorKind::Reset => "reset",
         AttemptErrorKind::Timeout => "timeout",
         AttemptErrorKind::BadUpstream => "bad_upstream",

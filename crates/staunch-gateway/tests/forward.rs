@@ -223,3 +223,34 @@ async fn https_absolute_form_is_refused_with_400() {
     let head = within(read_head(&mut stream)).await;
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
 }
+
+#[tokio::test]
+async fn upstream_proxy_rejecting_credentials_is_skipped() {
+    let picky = FakeProxy::start("picky", Some("Basic c29tZW9uZTplbHNl")).await;
+    let open = FakeProxy::start("open", None).await;
+    let config = GatewayConfig::default()
+        .with_upstream_proxy(ProxyConfig::new(
+            "picky",
+            format!("http://u:p@{}", picky.addr),
+        ))
+        .with_upstream_proxy(ProxyConfig::new("open", open.url()));
+    let gateway = start_gateway(config).await;
+    let response = within(
+        forward_client(&gateway)
+            .post("http://origin.test/")
+            .body("b")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "a 407 proves the target was not reached"
+    );
+    assert_eq!(
+        header(&response, "x-staunch-endpoint").as_deref(),
+        Some("open")
+    );
+    assert_eq!(picky.seen().len(), 1);
+}

@@ -130,7 +130,7 @@ async fn read_connect_reply(stream: &mut TcpStream, id: &str) -> Result<Bytes, A
                     .map_err(|_| AttemptError::new(AttemptErrorKind::BadUpstream, id))?;
                 if !status.is_success() {
                     return Err(AttemptError::new(
-                        AttemptErrorKind::TunnelRefused(status),
+                        AttemptErrorKind::ProxyRefused(status),
                         id,
                     ));
                 }

@@ -17,9 +17,10 @@ pub enum AttemptErrorKind {
     /// The TCP connection could not be made (unreachable, name not found,
     /// connect timeout): nothing was sent.
     Connect,
-    /// An upstream proxy answered `CONNECT` with a non-2xx status (for
-    /// example 407 or 502): nothing of the tunnel was sent.
-    TunnelRefused(StatusCode),
+    /// An upstream proxy refused to carry the request: a non-2xx answer to
+    /// `CONNECT`, or `407 Proxy Authentication Required` to a forwarded
+    /// request. Nothing reached the target.
+    ProxyRefused(StatusCode),
     /// The connection broke during the exchange (reset, closed early).
     Reset,
     /// No answer within the time left for the request.
@@ -37,7 +38,7 @@ impl AttemptErrorKind {
     pub fn may_have_reached_endpoint(self) -> bool {
         !matches!(
             self,
-            Self::ConnectRefused | Self::Connect | Self::TunnelRefused(_)
+            Self::ConnectRefused | Self::Connect | Self::ProxyRefused(_)
         )
     }
 
@@ -45,7 +46,7 @@ impl AttemptErrorKind {
         match self {
             Self::ConnectRefused => "connection refused".into(),
             Self::Connect => "could not connect".into(),
-            Self::TunnelRefused(status) => format!("upstream proxy refused CONNECT with {status}"),
+            Self::ProxyRefused(status) => format!("upstream proxy refused with {status}"),
             Self::Reset => "connection reset or closed before a response".into(),
             Self::Timeout => "timed out".into(),
             Self::BadUpstream => "invalid HTTP response".into(),

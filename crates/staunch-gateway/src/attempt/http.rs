@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use http::header::{HOST, PROXY_AUTHORIZATION};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
 
 use super::{Attempt, AttemptError, AttemptErrorKind};
@@ -115,7 +115,18 @@ pub async fn attempt_once(
             .map_err(|_| AttemptError::new(AttemptErrorKind::Timeout, endpoint.id()))?,
         None => sending.await,
     };
-    result.map_err(|e| AttemptError::from_client(endpoint.id(), e))
+    let response = result.map_err(|e| AttemptError::from_client(endpoint.id(), e))?;
+    // A 407 is about the gateway's credentials for this proxy, which the
+    // client cannot fix: it is this proxy's refusal, not the target's answer.
+    if matches!(endpoint.via(), Via::Proxy { .. })
+        && response.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+    {
+        return Err(AttemptError::new(
+            AttemptErrorKind::ProxyRefused(response.status()),
+            endpoint.id(),
+        ));
+    }
+    Ok(response)
 }
 
 /// Forwards one client request: [`attempt_once`] per endpoint; a 5xx answer

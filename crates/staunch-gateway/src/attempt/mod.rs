@@ -37,7 +37,8 @@ pub trait Attempt {
     /// What a successful attempt yields.
     type Output: Send;
 
-    /// Makes one attempt at `endpoint`, giving up after `time_left` if set.
+    /// Makes one attempt at `endpoint`. `time_left` is what remains of the
+    /// request's deadline; the runner also cuts the attempt off at it.
     fn attempt(
         &mut self,
         endpoint: &Endpoint,
