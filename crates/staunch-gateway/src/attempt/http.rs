@@ -1,0 +1,170 @@
+//! One HTTP attempt: the request rewritten for one endpoint, sent, and the
+//! response head awaited.
+
+use std::future::Future;
+use std::time::Duration;
+
+use http::header::{HOST, PROXY_AUTHORIZATION};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use hyper::body::Incoming;
+
+use super::{Attempt, AttemptError, AttemptErrorKind};
+use crate::body::RequestBody;
+use crate::client::ProxyBody;
+use crate::endpoint::{Endpoint, Via};
+
+/// A client request as it will be forwarded, before an endpoint is chosen.
+///
+/// `uri` is absolute (`http://host/path?query`): for forward traffic it is
+/// the client's target; for a reverse route only its path and query are
+/// used, appended to the chosen backend's base path. `headers` are already
+/// cleaned (hop-by-hop and control headers removed, `X-Forwarded-*` set);
+/// `Host` is set per endpoint.
+#[derive(Debug)]
+pub struct Outgoing {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: RequestBody,
+}
+
+impl Outgoing {
+    /// A request to forward.
+    pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: RequestBody) -> Self {
+        Self {
+            method,
+            uri,
+            headers,
+            body,
+        }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The absolute target.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// Whether the body can be sent on more than one attempt.
+    pub fn is_replayable(&self) -> bool {
+        self.body.is_replayable()
+    }
+
+    /// The request for one attempt at `endpoint`, or `None` when the body
+    /// streamed to an earlier attempt.
+    pub fn request_for(&mut self, endpoint: &Endpoint) -> Option<Request<ProxyBody>> {
+        let body = self.body.for_attempt()?;
+        let mut headers = self.headers.clone();
+        let uri = match endpoint.via() {
+            Via::Backend { base, .. } => {
+                let path = self.uri.path_and_query().map_or("/", |pq| pq.as_str());
+                headers.insert(HOST, header_value(base.authority.as_str()));
+                Uri::builder()
+                    .scheme("http")
+                    .authority(base.authority.clone())
+                    .path_and_query(format!("{}{path}", base.path))
+                    .build()
+                    .ok()?
+            }
+            Via::Direct(_) | Via::Proxy { .. } => {
+                if let Some(authority) = self.uri.authority() {
+                    headers.insert(HOST, header_value(authority.as_str()));
+                }
+                self.uri.clone()
+            }
+        };
+        if let Via::Proxy {
+            authorization: Some(auth),
+            ..
+        } = endpoint.via()
+        {
+            headers.insert(PROXY_AUTHORIZATION, auth.clone());
+        }
+        let mut request = Request::new(body);
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        Some(request)
+    }
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Sends `request` to `endpoint` and waits for the response head, at most
+/// `time_left` when set.
+///
+/// The response body is not read: it streams to the client afterwards.
+pub async fn attempt_once(
+    endpoint: &Endpoint,
+    request: Request<ProxyBody>,
+    time_left: Option<Duration>,
+) -> Result<Response<Incoming>, AttemptError> {
+    let sending = match endpoint.via() {
+        Via::Direct(client) | Via::Backend { client, .. } => client.request(request),
+        Via::Proxy { client, .. } => client.request(request),
+    };
+    let result = match time_left {
+        Some(limit) => tokio::time::timeout(limit, sending)
+            .await
+            .map_err(|_| AttemptError::new(AttemptErrorKind::Timeout, endpoint.id()))?,
+        None => sending.await,
+    };
+    let response = result.map_err(|e| AttemptError::from_client(endpoint.id(), e))?;
+    // A 407 is about the gateway's credentials for this proxy, which the
+    // client cannot fix: it is this proxy's refusal, not the target's answer.
+    if matches!(endpoint.via(), Via::Proxy { .. })
+        && response.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+    {
+        return Err(AttemptError::new(
+            AttemptErrorKind::ProxyRefused(response.status()),
+            endpoint.id(),
+        ));
+    }
+    Ok(response)
+}
+
+/// Forwards one client request: [`attempt_once`] per endpoint; a 5xx answer
+/// is worth trying elsewhere.
+#[derive(Debug)]
+pub struct HttpAttempt {
+    outgoing: Outgoing,
+}
+
+impl HttpAttempt {
+    /// Attempts that forward `outgoing`.
+    pub fn new(outgoing: Outgoing) -> Self {
+        Self { outgoing }
+    }
+}
+
+impl Attempt for HttpAttempt {
+    type Output = Response<Incoming>;
+
+    fn attempt(
+        &mut self,
+        endpoint: &Endpoint,
+        time_left: Option<Duration>,
+    ) -> impl Future<Output = Result<Self::Output, AttemptError>> + Send {
+        let request = self.outgoing.request_for(endpoint);
+        let endpoint = endpoint.clone();
+        async move {
+            match request {
+                Some(request) => attempt_once(&endpoint, request, time_left).await,
+                None => Err(AttemptError::new(
+                    AttemptErrorKind::BodyNotReplayable,
+                    endpoint.id(),
+                )),
+            }
+        }
+    }
+
+    fn is_retryable(&self, response: &Response<Incoming>) -> bool {
+        response.status().is_server_error()
+    }
+}

@@ -1,0 +1,60 @@
+//! Environment overrides for the gateway's own settings.
+
+use staunch::config::{parse_duration, ConfigError, EnvSource};
+
+use super::validate::socket_addr;
+use super::{ByteSize, GatewayConfig};
+use crate::Secret;
+
+/// The variables the gateway reads, each overriding one field:
+///
+/// | variable | field |
+/// | --- | --- |
+/// | `STAUNCH_LISTEN` | `gateway.listen` |
+/// | `STAUNCH_ADMIN_LISTEN` | `gateway.admin_listen` |
+/// | `STAUNCH_DRAIN_TIMEOUT` | `gateway.drain_timeout` |
+/// | `STAUNCH_MAX_REPLAY_BODY` | `gateway.max_replay_body` |
+/// | `STAUNCH_CONNECT_TIMEOUT` | `gateway.connect_timeout` |
+/// | `STAUNCH_ADMIN_TOKEN` | `admin.token` |
+pub const ENV_VARS: [&str; 6] = [
+    "STAUNCH_LISTEN",
+    "STAUNCH_ADMIN_LISTEN",
+    "STAUNCH_DRAIN_TIMEOUT",
+    "STAUNCH_MAX_REPLAY_BODY",
+    "STAUNCH_CONNECT_TIMEOUT",
+    "STAUNCH_ADMIN_TOKEN",
+];
+
+impl GatewayConfig {
+    /// Applies the [`ENV_VARS`] that are set. A bad value is refused with
+    /// the variable's name.
+    pub fn apply_env(&mut self, env: &dyn EnvSource) -> Result<(), ConfigError> {
+        let g = &mut self.gateway;
+        if let Some(v) = env.var("STAUNCH_LISTEN") {
+            g.listen = socket_addr("STAUNCH_LISTEN", &v)?.to_string();
+        }
+        if let Some(v) = env.var("STAUNCH_ADMIN_LISTEN") {
+            g.admin_listen = socket_addr("STAUNCH_ADMIN_LISTEN", &v)?.to_string();
+        }
+        if let Some(v) = env.var("STAUNCH_DRAIN_TIMEOUT") {
+            g.drain_timeout = parse_duration("STAUNCH_DRAIN_TIMEOUT", &v)?;
+        }
+        if let Some(v) = env.var("STAUNCH_MAX_REPLAY_BODY") {
+            g.max_replay_body = ByteSize::parse("STAUNCH_MAX_REPLAY_BODY", &v)?;
+        }
+        if let Some(v) = env.var("STAUNCH_CONNECT_TIMEOUT") {
+            g.connect_timeout = parse_duration("STAUNCH_CONNECT_TIMEOUT", &v)?;
+        }
+        if let Some(v) = env.var("STAUNCH_ADMIN_TOKEN") {
+            if v.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    "STAUNCH_ADMIN_TOKEN",
+                    "\"\"",
+                    "a non-empty token",
+                ));
+            }
+            self.admin.token = Some(Secret::new(v));
+        }
+        Ok(())
+    }
+}

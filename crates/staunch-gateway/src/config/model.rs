@@ -1,0 +1,193 @@
+//! The gateway's serde model: `[gateway]`, `[admin]`, `[[routes]]` and
+//! `[upstream_proxies]`.
+//!
+//! Values are kept as written (addresses and URLs as strings) so that
+//! [`GatewayConfig::validate`](super::GatewayConfig::validate) can refuse them
+//! with the exact field path (`routes[1].backends[0].url`), and so that
+//! `check-config` prints back what the user wrote, credentials masked.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use staunch::config::serde_duration;
+
+use super::ByteSize;
+use crate::secret::{Secret, SecretUrl};
+
+/// `[gateway]`: listeners and limits of the proxy itself.
+///
+/// Defaults: `listen = "127.0.0.1:8080"`, `admin_listen = "127.0.0.1:9090"`,
+/// `drain_timeout = "30s"`, `max_replay_body = "1MiB"`,
+/// `connect_timeout = "5s"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewaySettings {
+    /// Where the proxy listens (`ip:port`).
+    pub listen: String,
+    /// Where the admin API listens (`ip:port`).
+    pub admin_listen: String,
+    /// How long a shutdown waits for in-flight requests and tunnels.
+    #[serde(with = "serde_duration")]
+    pub drain_timeout: Duration,
+    /// Request bodies up to this size are buffered so an attempt can be
+    /// replayed; larger ones stream once and are never retried.
+    pub max_replay_body: ByteSize,
+    /// Limit on each TCP connect to a backend, an upstream proxy or a target.
+    #[serde(with = "serde_duration")]
+    pub connect_timeout: Duration,
+}
+
+impl GatewaySettings {
+    /// Default proxy listener.
+    pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
+    /// Default admin listener.
+    pub const DEFAULT_ADMIN_LISTEN: &'static str = "127.0.0.1:9090";
+    /// Default drain timeout: 30 s.
+    pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default replay limit: 1 MiB.
+    pub const DEFAULT_MAX_REPLAY_BODY: ByteSize = ByteSize(1024 * 1024);
+    /// Default connect timeout: 5 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            listen: Self::DEFAULT_LISTEN.to_string(),
+            admin_listen: Self::DEFAULT_ADMIN_LISTEN.to_string(),
+            drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
+            max_replay_body: Self::DEFAULT_MAX_REPLAY_BODY,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// `[admin]`: the admin API's access control.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// Bearer token for the admin API. Required when `admin_listen` is not a
+    /// loopback address. Never printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret>,
+}
+
+/// How a pool picks the endpoint for an attempt.
+///
+/// The names are the engine's strategies; the value is validated and kept for
+/// it. Until the engine's failover executor is wired in, attempts go through
+/// the endpoints in the order they are configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Each endpoint in turn.
+    RoundRobin,
+    /// Uniformly at random.
+    Random,
+    /// At random, in proportion to `weight`.
+    Weighted,
+    /// The endpoint with the fewest requests in flight.
+    LeastInFlight,
+    /// The better of two random endpoints by EWMA latency.
+    PowerOfTwoChoices,
+    /// Highest `0.7 * success_ratio + 0.3 * (1 - latency / max_latency)`.
+    PerformanceScore,
+    /// Prefer endpoints sharing the failed endpoint's `region` tag.
+    RegionAffinity,
+}
+
+/// One `[[routes]]` entry: requests whose path starts with `prefix` (and,
+/// when set, whose `Host` is `host`) go to `backends`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Path prefix, starting with `/`. Matches whole segments: `/api`
+    /// matches `/api` and `/api/x`, not `/apix`.
+    pub prefix: String,
+    /// Optional host name the request's `Host` must equal (port ignored,
+    /// case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Backend selection. Default `round-robin`.
+    #[serde(default = "RouteConfig::default_strategy")]
+    pub strategy: Strategy,
+    /// The pool, in failover order.
+    pub backends: Vec<EndpointConfig>,
+}
+
+impl RouteConfig {
+    /// Default route strategy: round-robin.
+    pub const DEFAULT_STRATEGY: Strategy = Strategy::RoundRobin;
+
+    fn default_strategy() -> Strategy {
+        Self::DEFAULT_STRATEGY
+    }
+}
+
+/// A backend of a route.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// Unique id across every route and proxy: it names the endpoint in
+    /// `X-Staunch-Endpoint`, logs and metrics.
+    pub id: String,
+    /// `http://host[:port][/base-path]`; the request path is appended to the
+    /// base path.
+    pub url: String,
+    /// Relative weight for weighted strategies. Default 1.
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+    /// Free-form labels such as `region = "us-east"`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// `[upstream_proxies]`: a pool of HTTP proxies that forward-proxy traffic
+/// (absolute-form requests and CONNECT tunnels) goes through. Empty means
+/// "connect directly".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamProxiesConfig {
+    /// Proxy selection. Default `performance-score`.
+    pub strategy: Strategy,
+    /// The pool, in failover order.
+    pub proxies: Vec<ProxyConfig>,
+}
+
+impl UpstreamProxiesConfig {
+    /// Default proxy strategy: performance score.
+    pub const DEFAULT_STRATEGY: Strategy = Strategy::PerformanceScore;
+}
+
+impl Default for UpstreamProxiesConfig {
+    fn default() -> Self {
+        Self {
+            strategy: Self::DEFAULT_STRATEGY,
+            proxies: Vec::new(),
+        }
+    }
+}
+
+/// One upstream HTTP proxy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Unique id across every route and proxy.
+    pub id: String,
+    /// `http://[user:pass@]host:port`. The password is never shown.
+    pub url: SecretUrl,
+    /// Relative weight for weighted strategies. Default 1.
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+    /// Free-form labels such as `region = "eu"`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Default endpoint weight.
+pub const DEFAULT_WEIGHT: u32 = 1;
+
+fn default_weight() -> u32 {
+    DEFAULT_WEIGHT
+}

@@ -1,0 +1,235 @@
+//! Per-request control headers: read, checked and removed before the
+//! request is forwarded.
+//!
+//! | header | meaning | allowed |
+//! | --- | --- | --- |
+//! | `X-Staunch-Max-Attempts` | attempts for this request, the first included | 1 to 10 |
+//! | `X-Staunch-Timeout` | time limit over all attempts | 1ms to 5m (`"2s"`, `"250ms"`, `"1.5"`) |
+//! | `X-Staunch-Idempotent` | a POST/PATCH may be repeated | true, false, 1, 0 |
+//!
+//! Without `X-Staunch-Max-Attempts` every endpoint of the pool is tried at
+//! most once; without `X-Staunch-Timeout` attempts are bounded only by the
+//! connect timeout and the upstream. GET, HEAD, OPTIONS, TRACE, PUT and
+//! DELETE may be repeated after a delivery; other methods only with
+//! `X-Staunch-Idempotent: true` or an `Idempotency-Key` header. A body over
+//! `max_replay_body` gets one attempt.
+//!
+//! Responses carry [`ATTEMPTS`] (attempts made) and [`ENDPOINT`] (the id of
+//! the endpoint that answered, never an address with credentials).
+
+use std::fmt;
+use std::time::Duration;
+
+use http::header::HeaderName;
+use http::HeaderMap;
+use staunch::config::{parse_bool, parse_duration};
+
+/// `X-Staunch-Max-Attempts` (request).
+pub const MAX_ATTEMPTS: HeaderName = HeaderName::from_static("x-staunch-max-attempts");
+/// `X-Staunch-Timeout` (request).
+pub const TIMEOUT: HeaderName = HeaderName::from_static("x-staunch-timeout");
+/// `X-Staunch-Idempotent` (request).
+pub const IDEMPOTENT: HeaderName = HeaderName::from_static("x-staunch-idempotent");
+/// `X-Staunch-Attempts` (response).
+pub const ATTEMPTS: HeaderName = HeaderName::from_static("x-staunch-attempts");
+/// `X-Staunch-Endpoint` (response).
+pub const ENDPOINT: HeaderName = HeaderName::from_static("x-staunch-endpoint");
+
+const MAX_ATTEMPTS_LIMIT: u32 = 10;
+const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+const MAX_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The overrides one request asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Control {
+    /// `X-Staunch-Max-Attempts`.
+    pub max_attempts: Option<u32>,
+    /// `X-Staunch-Timeout`.
+    pub timeout: Option<Duration>,
+    /// `X-Staunch-Idempotent`.
+    pub idempotent: Option<bool>,
+}
+
+/// A control header with a value outside what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlError {
+    /// The header's name.
+    pub header: &'static str,
+    /// The value as sent (lossy for non-UTF-8).
+    pub value: String,
+    /// What is allowed.
+    pub allowed: &'static str,
+}
+
+impl fmt::Display for ControlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid value for `{}`: {:?} (allowed: {})",
+            self.header, self.value, self.allowed
+        )
+    }
+}
+
+impl std::error::Error for ControlError {}
+
+impl Control {
+    /// Reads the control headers and removes them from `headers`, whether or
+    /// not they are valid.
+    pub fn take_from(headers: &mut HeaderMap) -> Result<Self, ControlError> {
+        let max_attempts = take(headers, MAX_ATTEMPTS, "X-Staunch-Max-Attempts", "1 to 10");
+        let timeout = take(
+            headers,
+            TIMEOUT,
+            "X-Staunch-Timeout",
+            "a duration from 1ms to 5m, such as 2s, 250ms or 1.5",
+        );
+        let idempotent = take(
+            headers,
+            IDEMPOTENT,
+            "X-Staunch-Idempotent",
+            "true, false, 1 or 0",
+        );
+        Ok(Self {
+            max_attempts: max_attempts?
+                .map(|h| {
+                    h.text
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_ATTEMPTS_LIMIT).contains(n))
+                        .ok_or_else(|| h.error())
+                })
+                .transpose()?,
+            timeout: timeout?
+                .map(|h| {
+                    parse_duration(h.name, &h.text)
+                        .ok()
+                        .filter(|d| (MIN_TIMEOUT..=MAX_TIMEOUT).contains(d))
+                        .ok_or_else(|| h.error())
+                })
+                .transpose()?,
+            idempotent: idempotent?
+                .map(|h| parse_bool(h.name, &h.text).map_err(|_| h.error()))
+                .transpose()?,
+        })
+    }
+}
+
+/// One control header's single value.
+struct Raw {
+    name: &'static str,
+    text: String,
+    allowed: &'static str,
+}
+
+impl Raw {
+    fn error(&self) -> ControlError {
+        ControlError {
+            header: self.name,
+            value: self.text.clone(),
+            allowed: self.allowed,
+        }
+    }
+}
+
+/// Removes `header`; a header sent twice or not UTF-8 is an error.
+fn take(
+    headers: &mut HeaderMap,
+    header: HeaderName,
+    name: &'static str,
+    allowed: &'static str,
+) -> Result<Option<Raw>, ControlError> {
+    let values: Vec<_> = headers.get_all(&header).iter().cloned().collect();
+    headers.remove(&header);
+    let raw = |text: String| Raw {
+        name,
+        text,
+        allowed,
+    };
+    match values.as_slice() {
+        [] => Ok(None),
+        [one] => match one.to_str() {
+            Ok(text) => Ok(Some(raw(text.to_string()))),
+            Err(_) => Err(raw(String::from_utf8_lossy(one.as_bytes()).into_owned()).error()),
+        },
+        _ => Err(ControlError {
+            header: name,
+            value: values
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            allowed: "a single value",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append((*k).clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h.insert("accept", HeaderValue::from_static("*/*"));
+        h
+    }
+
+    #[test]
+    fn valid_control_headers_are_read_and_removed() {
+        let mut h = headers(&[
+            (&MAX_ATTEMPTS, "4"),
+            (&TIMEOUT, "250ms"),
+            (&IDEMPOTENT, "true"),
+        ]);
+        let c = Control::take_from(&mut h).unwrap();
+        assert_eq!(
+            c,
+            Control {
+                max_attempts: Some(4),
+                timeout: Some(Duration::from_millis(250)),
+                idempotent: Some(true),
+            }
+        );
+        assert_eq!(h.len(), 1, "only accept is left: {h:?}");
+    }
+
+    #[test]
+    fn absent_headers_mean_no_override() {
+        let mut h = headers(&[]);
+        assert_eq!(Control::take_from(&mut h).unwrap(), Control::default());
+    }
+
+    #[test]
+    fn out_of_range_values_name_header_value_and_range() {
+        let cases = [
+            (&MAX_ATTEMPTS, "0", "X-Staunch-Max-Attempts", "1 to 10"),
+            (&MAX_ATTEMPTS, "11", "X-Staunch-Max-Attempts", "1 to 10"),
+            (&MAX_ATTEMPTS, "two", "X-Staunch-Max-Attempts", "1 to 10"),
+            (&TIMEOUT, "0s", "X-Staunch-Timeout", "1ms to 5m"),
+            (&TIMEOUT, "10m", "X-Staunch-Timeout", "1ms to 5m"),
+            (&TIMEOUT, "soon", "X-Staunch-Timeout", "1ms to 5m"),
+            (&IDEMPOTENT, "maybe", "X-Staunch-Idempotent", "true, false"),
+        ];
+        for (header, value, name, allowed) in cases {
+            let mut h = headers(&[(header, value)]);
+            let err = Control::take_from(&mut h).unwrap_err();
+            assert_eq!(err.header, name);
+            assert_eq!(err.value, value);
+            assert!(err.allowed.contains(allowed), "{err}");
+            assert!(h.get(header).is_none(), "bad header is still removed");
+        }
+    }
+
+    #[test]
+    fn repeated_header_is_refused() {
+        let mut h = headers(&[(&MAX_ATTEMPTS, "2"), (&MAX_ATTEMPTS, "3")]);
+        let err = Control::take_from(&mut h).unwrap_err();
+        assert_eq!(err.allowed, "a single value");
+        assert_eq!(err.value, "2, 3");
+    }
+}

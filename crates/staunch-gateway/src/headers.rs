@@ -1,0 +1,164 @@
+//! Hop-by-hop headers and `X-Forwarded-*`.
+//!
+//! Hop-by-hop headers describe one connection, so a proxy removes them in
+//! both directions (RFC 9110 §7.6.1): `Connection` and every header it
+//! names, `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`,
+//! `Transfer-Encoding`, `Upgrade`; plus `Proxy-Authorization` from clients
+//! (credentials meant for this proxy) and `Proxy-Authenticate` from
+//! upstreams.
+
+use std::net::IpAddr;
+
+use http::header::{
+    HeaderName, CONNECTION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER,
+    TRANSFER_ENCODING, UPGRADE,
+};
+use http::{HeaderMap, HeaderValue};
+
+/// `X-Forwarded-For`.
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+/// `X-Forwarded-Host`.
+pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+/// `X-Forwarded-Proto`.
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
+/// Removes hop-by-hop headers from a client's request.
+pub fn strip_request_hop_by_hop(headers: &mut HeaderMap) {
+    strip_common(headers);
+    headers.remove(PROXY_AUTHORIZATION);
+}
+
+/// Removes hop-by-hop headers from an upstream's response.
+pub fn strip_response_hop_by_hop(headers: &mut HeaderMap) {
+    strip_common(headers);
+    headers.remove(PROXY_AUTHENTICATE);
+}
+
+fn strip_common(headers: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = [CONNECTION, PROXY_CONNECTION]
+        .iter()
+        .flat_map(|name| headers.get_all(name))
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|list| list.split(','))
+        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in [
+        CONNECTION,
+        KEEP_ALIVE,
+        PROXY_CONNECTION,
+        TE,
+        TRAILER,
+        TRANSFER_ENCODING,
+        UPGRADE,
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// Sets the `X-Forwarded-*` headers of a reverse-proxied request:
+/// appends `client` to `X-Forwarded-For`, records the host the client asked
+/// for in `X-Forwarded-Host`, and the scheme it used in `X-Forwarded-Proto`.
+pub fn set_forwarded(headers: &mut HeaderMap, client: IpAddr, original_host: Option<&HeaderValue>) {
+    let earlier: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let chain = if earlier.is_empty() {
+        client.to_string()
+    } else {
+        format!("{}, {client}", earlier.join(", "))
+    };
+    if let Ok(value) = HeaderValue::from_str(&chain) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+    match original_host {
+        Some(host) => {
+            headers.insert(X_FORWARDED_HOST, host.clone());
+        }
+        None => {
+            headers.remove(X_FORWARDED_HOST);
+        }
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn request_loses_hop_by_hop_and_connection_listed_headers() {
+        let mut h = map(&[
+            ("connection", "keep-alive, X-Secret-Hop"),
+            ("x-secret-hop", "1"),
+            ("keep-alive", "timeout=5"),
+            ("proxy-authorization", "Basic abc"),
+            ("proxy-connection", "keep-alive"),
+            ("te", "trailers"),
+            ("trailer", "x-checksum"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("accept", "*/*"),
+        ]);
+        strip_request_hop_by_hop(&mut h);
+        let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left, ["accept"]);
+    }
+
+    #[test]
+    fn response_loses_proxy_authenticate_but_keeps_end_to_end_headers() {
+        let mut h = map(&[
+            ("proxy-authenticate", "Basic"),
+            ("connection", "close"),
+            ("content-type", "text/plain"),
+            ("content-length", "3"),
+        ]);
+        strip_response_hop_by_hop(&mut h);
+        assert!(h.get("proxy-authenticate").is_none());
+        assert!(h.get("connection").is_none());
+        assert_eq!(h["content-type"], "text/plain");
+        assert_eq!(h["content-length"], "3");
+    }
+
+    #[test]
+    fn forwarded_for_appends_client_to_existing_chain() {
+        let mut h = map(&[
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-for", "10.0.0.2"),
+        ]);
+        let host = HeaderValue::from_static("shop.example:8080");
+        set_forwarded(&mut h, "192.0.2.7".parse().unwrap(), Some(&host));
+        assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, 10.0.0.2, 192.0.2.7");
+        assert_eq!(h[X_FORWARDED_HOST], "shop.example:8080");
+        assert_eq!(h[X_FORWARDED_PROTO], "http");
+    }
+
+    #[test]
+    fn client_supplied_forwarded_proto_is_overwritten() {
+        let mut h = map(&[("x-forwarded-proto", "https"), ("x-forwarded-host", "evil")]);
+        set_forwarded(&mut h, "::1".parse().unwrap(), None);
+        assert_eq!(h[X_FORWARDED_PROTO], "http");
+        assert!(h.get(X_FORWARDED_HOST).is_none());
+        assert_eq!(h[X_FORWARDED_FOR], "::1");
+    }
+}

@@ -1,0 +1,65 @@
+//! # staunch-gateway
+//!
+//! The `staunch` binary's library: a local HTTP/1.1 proxy that gives any
+//! program retries, failover and (with the engine) circuit breakers by
+//! pointing `HTTP_PROXY` or a base URL at it.
+//!
+//! A request arrives on the proxy listener in one of three forms. An
+//! absolute-form request (`curl -x`) is forwarded to its target, directly or
+//! through a pool of upstream proxies; a `CONNECT` opens a tunnel whose
+//! connect step fails over the same way; an origin-form request goes to the
+//! reverse-proxy route with the longest matching path prefix. Each request
+//! becomes a list of [`Endpoint`]s and an [`attempt::Attempt`];
+//! [`attempt::run_attempts`] decides which attempts to make, and that
+//! function is where the engine's failover executor plugs in. Hop-by-hop and
+//! control headers are stripped, `X-Forwarded-*` set, bodies within the
+//! replay limit buffered; responses stream through with `X-Staunch-Attempts`
+//! and `X-Staunch-Endpoint`.
+//!
+//! The configuration ([`config::GatewayConfig`]) is swapped whole on reload
+//! (SIGHUP, or [`GatewayHandle::reload`]); shutdown drains in-flight
+//! requests and tunnels for at most `drain_timeout`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), staunch_gateway::GatewayError> {
+//! use staunch_gateway::config::{ConfigSource, GatewayConfig, RouteConfig};
+//! use staunch_gateway::Gateway;
+//!
+//! let config = GatewayConfig::default()
+//!     .with_listen("127.0.0.1:0")
+//!     .with_admin_listen("127.0.0.1:0")
+//!     .with_route(
+//!         RouteConfig::new("/api")
+//!             .with_backend("a", "http://127.0.0.1:9001")
+//!             .with_backend("b", "http://127.0.0.1:9002"),
+//!     );
+//! let gateway = Gateway::start(ConfigSource::fixed(config)).await?;
+//! // GET http://{proxy_addr}/api/users goes to a, or to b when a is down.
+//! let _addr = gateway.proxy_addr();
+//! gateway.handle().shutdown();
+//! gateway.wait().await;
+//! # Ok(()) }
+//! ```
+
+pub mod active;
+pub mod attempt;
+pub mod body;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod control;
+pub mod endpoint;
+mod error;
+pub mod headers;
+mod proxy;
+mod reply;
+pub mod routes;
+mod secret;
+mod server;
+
+pub use active::ActiveConfig;
+pub use cli::{check_config, Cli, Command, ServeArgs};
+pub use endpoint::{Endpoint, EndpointKind};
+pub use error::GatewayError;
+pub use secret::{Secret, SecretUrl};
+pub use server::{serve, DrainReport, Gateway, GatewayHandle};

@@ -1,0 +1,86 @@
+//! `CONNECT` tunnels: the connect step runs through the attempt loop (so it
+//! fails over); once the tunnel is up, bytes are copied both ways and never
+//! retried.
+
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::active::ActiveConfig;
+use crate::attempt::{run_attempts, AttemptLimits, ConnectAttempt};
+use crate::client::ProxyBody;
+use crate::control::{Control, ATTEMPTS, ENDPOINT};
+use crate::reply;
+use crate::server::Shared;
+
+/// Opens a tunnel for a `CONNECT host:port` request.
+pub(super) async fn handle(
+    shared: &Shared,
+    active: &ActiveConfig,
+    mut request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let target = match request.uri().authority() {
+        Some(a) if a.port().is_some() && !a.host().is_empty() && !a.as_str().contains('@') => {
+            a.clone()
+        }
+        _ => {
+            return reply::bad_request(
+                "CONNECT needs a host:port target",
+                json!({ "target": request.uri().to_string() }),
+            )
+        }
+    };
+    let control = match Control::take_from(request.headers_mut()) {
+        Ok(control) => control,
+        Err(err) => return reply::bad_control_header(&err),
+    };
+    let limits = AttemptLimits {
+        max_attempts: control.max_attempts.unwrap_or(u32::MAX),
+        deadline: control.timeout.map(|t| Instant::now() + t),
+        // Nothing of the tunnel is sent before it is established.
+        repeat_after_delivery: true,
+    };
+    let mut attempt = ConnectAttempt::new(target.clone());
+    let done = match run_attempts(active.forward_endpoints(), &limits, &mut attempt).await {
+        Ok(done) => done,
+        Err(failed) => {
+            tracing::warn!(
+                %target,
+                attempts = failed.attempts,
+                error = failed.last_error().map(tracing::field::display),
+                "tunnel could not be opened"
+            );
+            return reply::attempts_failed(&failed);
+        }
+    };
+    let upgrade = hyper::upgrade::on(request);
+    let force = shared.force_close();
+    let tunnel = done.output;
+    shared.spawn(async move {
+        let upgraded = match upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(err) => {
+                tracing::debug!(%err, "client left before the tunnel started");
+                return;
+            }
+        };
+        let mut client = TokioIo::new(upgraded);
+        tokio::select! {
+            result = tunnel.splice(&mut client) => match result {
+                Ok((up, down)) => tracing::debug!(%target, up, down, "tunnel closed"),
+                Err(err) => tracing::debug!(%target, %err, "tunnel ended with an error"),
+            },
+            () = force.cancelled() => tracing::debug!(%target, "tunnel cut at the end of the drain"),
+        }
+    });
+    let mut response = Response::new(reply::full(Default::default()));
+    *response.status_mut() = StatusCode::OK;
+    let headers = response.headers_mut();
+    headers.insert(ATTEMPTS, HeaderValue::from(done.attempts));
+    if let Ok(id) = HeaderValue::from_str(done.endpoint.id()) {
+        headers.insert(ENDPOINT, id);
+    }
+    response
+}

@@ -1,0 +1,129 @@
+//! What forward and reverse requests share: control headers, header
+//! cleaning, body buffering, the attempt loop and the answer's headers.
+
+use std::net::SocketAddr;
+
+use http::header::{CONTENT_LENGTH, EXPECT, HOST};
+use http::request::Parts;
+use http::{HeaderValue, Method, Response, Uri, Version};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
+use crate::body::RequestBody;
+use crate::client::ProxyBody;
+use crate::control::{Control, ATTEMPTS, ENDPOINT};
+use crate::endpoint::Endpoint;
+use crate::headers::{set_forwarded, strip_request_hop_by_hop, strip_response_hop_by_hop};
+use crate::reply;
+
+/// `Idempotency-Key`: a client that sends it may have its POST repeated.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// How the request reached the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Absolute-form, to a forward pool.
+    Forward,
+    /// Origin-form, to a route's backends; `X-Forwarded-*` are set.
+    Reverse,
+}
+
+/// Forwards a request to `endpoints` and answers with the upstream's
+/// response (streamed), or with the gateway's own error.
+pub(super) async fn exchange(
+    mut parts: Parts,
+    body: Incoming,
+    target: Uri,
+    endpoints: &[Endpoint],
+    max_replay_body: u64,
+    peer: SocketAddr,
+    mode: Mode,
+) -> Response<ProxyBody> {
+    let control = match Control::take_from(&mut parts.headers) {
+        Ok(control) => control,
+        Err(err) => return reply::bad_control_header(&err),
+    };
+    let headers = &mut parts.headers;
+    let original_host = headers.get(HOST).cloned();
+    strip_request_hop_by_hop(headers);
+    headers.remove(HOST);
+    // The gateway already answered `100-continue` by reading the body.
+    headers.remove(EXPECT);
+    if mode == Mode::Reverse {
+        set_forwarded(headers, peer.ip(), original_host.as_ref());
+    }
+    let content_length = match content_length(headers.get(CONTENT_LENGTH)) {
+        Ok(len) => len,
+        Err(value) => {
+            return reply::bad_request("invalid Content-Length", json!({ "value": value }));
+        }
+    };
+    let idempotent = is_idempotent(&parts.method)
+        || control.idempotent == Some(true)
+        || headers.contains_key(IDEMPOTENCY_KEY);
+    let body = match RequestBody::read(body, content_length, max_replay_body).await {
+        Ok(body) => body,
+        Err(err) => {
+            return reply::bad_request(
+                "could not read the request body",
+                json!({ "cause": err.to_string() }),
+            )
+        }
+    };
+    let limits = AttemptLimits {
+        max_attempts: if body.is_replayable() {
+            control.max_attempts.unwrap_or(u32::MAX)
+        } else {
+            1
+        },
+        deadline: control.timeout.map(|t| Instant::now() + t),
+        repeat_after_delivery: idempotent,
+    };
+    let mut attempt = HttpAttempt::new(Outgoing::new(parts.method, target, parts.headers, body));
+    match run_attempts(endpoints, &limits, &mut attempt).await {
+        Ok(done) => {
+            let (mut head, incoming) = done.output.into_parts();
+            strip_response_hop_by_hop(&mut head.headers);
+            // The client connection speaks HTTP/1.1 whatever the upstream
+            // spoke; hyper adapts it for HTTP/1.0 clients.
+            head.version = Version::HTTP_11;
+            head.headers
+                .insert(ATTEMPTS, HeaderValue::from(done.attempts));
+            if let Ok(id) = HeaderValue::from_str(done.endpoint.id()) {
+                head.headers.insert(ENDPOINT, id);
+            }
+            Response::from_parts(head, incoming.map_err(Into::into).boxed_unsync())
+        }
+        Err(failed) => {
+            tracing::warn!(
+                attempts = failed.attempts,
+                error = failed.last_error().map(tracing::field::display),
+                "request failed on every attempt"
+            );
+            reply::attempts_failed(&failed)
+        }
+    }
+}
+
+/// GET, HEAD, OPTIONS, TRACE, PUT and DELETE may be repeated.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+fn content_length(value: Option<&HeaderValue>) -> Result<Option<u64>, String> {
+    match value {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .map(Some)
+            .ok_or_else(|| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+    }
+}

@@ -1,0 +1,49 @@
+//! Forward proxying of absolute-form requests (`curl -x`): the request goes
+//! to its own target, directly or through the upstream proxy pool.
+
+use std::net::SocketAddr;
+
+use http::uri::Scheme;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use serde_json::json;
+
+use super::exchange::{exchange, Mode};
+use crate::active::ActiveConfig;
+use crate::client::ProxyBody;
+use crate::reply;
+
+/// Forwards an absolute-form request.
+pub(super) async fn handle(
+    active: &ActiveConfig,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<ProxyBody> {
+    let target = request.uri().clone();
+    if target.scheme() != Some(&Scheme::HTTP) {
+        return reply::bad_request(
+            "only http:// targets are forwarded; use CONNECT for https",
+            json!({ "scheme": target.scheme_str() }),
+        );
+    }
+    match target.authority() {
+        Some(a) if !a.host().is_empty() && !a.as_str().contains('@') => {}
+        _ => {
+            return reply::bad_request(
+                "the target needs a host and no credentials",
+                json!({ "target": target.host() }),
+            )
+        }
+    }
+    let (parts, body) = request.into_parts();
+    exchange(
+        parts,
+        body,
+        target,
+        active.forward_endpoints(),
+        active.max_replay_body(),
+        peer,
+        Mode::Forward,
+    )
+    .await
+}

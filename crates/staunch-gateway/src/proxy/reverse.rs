@@ -1,0 +1,68 @@
+//! Reverse proxying of origin-form requests to the best-matching route.
+
+use std::net::SocketAddr;
+
+use http::header::HOST;
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::json;
+
+use super::exchange::{exchange, Mode};
+use crate::active::ActiveConfig;
+use crate::client::ProxyBody;
+use crate::reply;
+
+/// Sends an origin-form request to its route's backends.
+pub(super) async fn handle(
+    active: &ActiveConfig,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<ProxyBody> {
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(host_without_port);
+    let path = request.uri().path();
+    let Some(route) = active.routes().find(host, path) else {
+        return reply::json_error(
+            StatusCode::NOT_FOUND,
+            "no_route",
+            "no route matches this host and path",
+            json!({ "host": host, "path": path }),
+        );
+    };
+    let target = request.uri().clone();
+    let (parts, body) = request.into_parts();
+    exchange(
+        parts,
+        body,
+        target,
+        route.backends(),
+        active.max_replay_body(),
+        peer,
+        Mode::Reverse,
+    )
+    .await
+}
+
+/// `example.com:8080` → `example.com`; `[::1]:80` → `[::1]`.
+fn host_without_port(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => &host[..i],
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_without_port;
+
+    #[test]
+    fn port_is_dropped_from_host() {
+        assert_eq!(host_without_port("a.example:8080"), "a.example");
+        assert_eq!(host_without_port("a.example"), "a.example");
+        assert_eq!(host_without_port("[::1]:80"), "[::1]");
+        assert_eq!(host_without_port("[::1]"), "[::1]");
+    }
+}

@@ -1,0 +1,90 @@
+//! Accept loops and per-connection HTTP/1.1 serving with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::{admin, Shared};
+use crate::proxy;
+
+/// How long a client may take to send a request head.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Pause after a failed accept (for example out of file descriptors) so the
+/// loop does not spin.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// Which listener a connection arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The proxy listener.
+    Proxy,
+    /// The admin listener.
+    Admin,
+}
+
+/// Accepts connections until shutdown; the listener closes when this
+/// returns, so new connections are refused from then on.
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, role: Role) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shared.shutdown_signal().cancelled() => break,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let conn_shared = Arc::clone(&shared);
+                shared.spawn(serve_connection(stream, peer, conn_shared, role));
+            }
+            Err(err) => {
+                tracing::warn!(%err, ?role, "accept failed");
+                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+            }
+        }
+    }
+}
+
+/// Serves one connection. On shutdown an idle connection closes at once and
+/// a busy one after its current response; when the drain time is up it is
+/// dropped.
+async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, role: Role) {
+    let _ = stream.set_nodelay(true);
+    let service_shared = Arc::clone(&shared);
+    let service = service_fn(move |request: Request<Incoming>| {
+        let shared = Arc::clone(&service_shared);
+        async move {
+            match role {
+                Role::Proxy => proxy::handle(shared, request, peer).await,
+                Role::Admin => admin::handle(&shared, request).await,
+            }
+        }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let mut connection = pin!(connection);
+    let force = shared.force_close();
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = shared.shutdown_signal().cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            tokio::select! {
+                result = connection.as_mut() => result,
+                () = force.cancelled() => return,
+            }
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!(%peer, %err, "connection ended with an error");
+    }
+}

@@ -1,0 +1,72 @@
+//! State shared by every connection of a running gateway.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::active::ActiveConfig;
+
+/// The active configuration (swapped whole on reload) and the lifecycle:
+/// every connection and tunnel task is tracked so a shutdown can wait for
+/// them, and cut them when the drain time is up.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    active: ArcSwap<ActiveConfig>,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
+    closed: CancellationToken,
+    force: CancellationToken,
+}
+
+impl Shared {
+    pub(crate) fn new(active: Arc<ActiveConfig>) -> Self {
+        Self {
+            active: ArcSwap::new(active),
+            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            closed: CancellationToken::new(),
+            force: CancellationToken::new(),
+        }
+    }
+
+    /// The configuration requests are served with right now.
+    pub(crate) fn active(&self) -> Arc<ActiveConfig> {
+        self.active.load_full()
+    }
+
+    /// Makes `next` the configuration for every request that starts from
+    /// now on; requests in flight finish with the one they started with.
+    pub(crate) fn swap(&self, next: Arc<ActiveConfig>) {
+        self.active.store(next);
+    }
+
+    /// Runs `task` as part of the gateway: a shutdown waits for it.
+    pub(crate) fn spawn<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn(task);
+    }
+
+    /// Cancelled when the gateway stops accepting.
+    pub(crate) fn shutdown_signal(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// Cancelled once both listeners are closed.
+    pub(crate) fn listeners_closed(&self) -> &CancellationToken {
+        &self.closed
+    }
+
+    /// Cancelled when the drain time is up: every task must end now.
+    pub(crate) fn force_close(&self) -> CancellationToken {
+        self.force.clone()
+    }
+
+    pub(crate) fn tasks(&self) -> &TaskTracker {
+        &self.tasks
+    }
+}
