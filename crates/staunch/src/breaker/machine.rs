@@ -37,6 +37,18 @@ impl<T> Deref for Padded<T> {
     }
 }
 
+/// The fields every call reads, on their own cache lines: the state word
+/// and the two flags that decide whether a success has anything to record.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Hot {
+    word: AtomicU64,
+    /// The slow-call rule is on: permits measure their latency.
+    timed: bool,
+    /// Every call is counted in the window.
+    counted: bool,
+}
+
 /// What a permit remembers about the state it was granted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket {
@@ -55,7 +67,7 @@ struct Control {
 
 /// One breaker's state, shared by every handle and permit.
 pub(crate) struct Shared {
-    word: Padded<AtomicU64>,
+    hot: Hot,
     consecutive: Padded<AtomicU64>,
     window: Window,
     /// When an open breaker admits the next probe (nanoseconds since `origin`).
@@ -91,7 +103,11 @@ impl Shared {
     /// A closed breaker; `config` must be valid.
     pub(crate) fn new(key: String, config: BreakerConfig, clock: Arc<dyn Clock>) -> Self {
         Self {
-            word: Padded(AtomicU64::new(Word::INITIAL.0)),
+            hot: Hot {
+                word: AtomicU64::new(Word::INITIAL.0),
+                timed: config.enabled && config.slow_call_rate.is_some(),
+                counted: config.needs_call_counts(),
+            },
             consecutive: Padded(AtomicU64::new(0)),
             window: Window::new(config.window, config.window_buckets),
             next_probe: AtomicU64::new(0),
@@ -111,7 +127,7 @@ impl Shared {
 
     #[inline]
     fn load(&self) -> Word {
-        Word(self.word.load(Ordering::Acquire))
+        Word(self.hot.word.load(Ordering::Acquire))
     }
 
     fn now_nanos(&self) -> u64 {
@@ -171,7 +187,7 @@ impl Shared {
                         return Err(Rejected::half_open(word.in_flight()));
                     }
                     let taken = word.with_in_flight(word.in_flight() + 1);
-                    match self.word.compare_exchange_weak(
+                    match self.hot.word.compare_exchange_weak(
                         word.0,
                         taken.0,
                         Ordering::AcqRel,
@@ -210,15 +226,19 @@ impl Shared {
         }
     }
 
+    /// Whether permits must measure their latency (slow-call rule on).
+    #[inline]
+    pub(crate) fn timed(&self) -> bool {
+        self.hot.timed
+    }
+
     /// The hot path: nothing but loads unless a failure came before or a
-    /// rule counts calls.
+    /// rule counts calls. (A disabled breaker never counts calls and never
+    /// counts a failure, so it always returns at the first test.)
     #[inline]
     fn closed_success(&self, generation: u32) {
-        if !self.rules.enabled {
-            return;
-        }
         let dirty = self.consecutive.load(Ordering::Relaxed) != 0;
-        if !dirty && !self.rules.count_calls {
+        if !dirty && !self.hot.counted {
             return;
         }
         if self.load().generation() != generation {
@@ -227,7 +247,7 @@ impl Shared {
         if dirty {
             self.consecutive.store(0, Ordering::Relaxed);
         }
-        if self.rules.count_calls {
+        if self.hot.counted {
             self.window.record(self.now_nanos(), true, false, false);
         }
     }
@@ -318,7 +338,7 @@ impl Shared {
     fn update_word(&self, change: impl Fn(Word) -> Word) -> Word {
         let mut current = self.load();
         loop {
-            match self.word.compare_exchange_weak(
+            match self.hot.word.compare_exchange_weak(
                 current.0,
                 change(current).0,
                 Ordering::AcqRel,

@@ -51,9 +51,10 @@ impl<'a> Permit<'a> {
     /// Starts timing only when the slow-call rule is on.
     #[inline]
     pub(crate) fn new(shared: &'a Shared, ticket: Ticket) -> Self {
-        let started = match shared.rules.slow_call_duration {
-            Some(_) => Some(shared.clock.now()),
-            None => None,
+        let started = if shared.timed() {
+            Some(shared.clock.now())
+        } else {
+            None
         };
         Self {
             shared,
