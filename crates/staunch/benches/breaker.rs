@@ -7,6 +7,9 @@
 //! `Recloser::default().call`, staunch `Breaker::new(key,
 //! BreakerConfig::default()).call` (5 failures in 60 s).
 
+// `criterion_group!` expands to an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -86,7 +89,9 @@ fn registry_lookup(c: &mut Criterion) {
     let mut group = c.benchmark_group("registry_lookup");
     let registry =
         BreakerRegistry::<String>::new(BreakerConfig::default()).expect("default config is valid");
-    let keys: Vec<String> = (0..1000).map(|i| format!("upstream-{i}.example:443")).collect();
+    let keys: Vec<String> = (0..1000)
+        .map(|i| format!("upstream-{i}.example:443"))
+        .collect();
     for key in &keys {
         registry.get(key.as_str());
     }

@@ -11,6 +11,6 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod breaker;
 pub mod clock;
 pub mod config;
-pub mod breaker;

@@ -45,10 +45,20 @@ fn config() -> impl Strategy<Value = BreakerConfig> {
             prop::option::of(prop::sample::select(vec![0.3, 0.5, 1.0])),
             prop::option::of(prop::sample::select(vec![0.4, 0.6])),
         ),
-        (1u32..5, 1u32..4, 1u32..4, any::<bool>(), any::<bool>(), prop::bool::weighted(0.9)),
+        (
+            1u32..5,
+            1u32..4,
+            1u32..4,
+            any::<bool>(),
+            any::<bool>(),
+            prop::bool::weighted(0.9),
+        ),
     )
         .prop_map(
-            |((threshold, consecutive, rate, slow_rate), (min_calls, max_probes, successes, growth, count, enabled))| {
+            |(
+                (threshold, consecutive, rate, slow_rate),
+                (min_calls, max_probes, successes, growth, count, enabled),
+            )| {
                 BreakerConfig {
                     enabled,
                     failure_threshold: threshold,
@@ -205,8 +215,11 @@ impl Model {
             calls > 0 && calls >= u64::from(c.min_calls) && hits as f64 / calls as f64 >= limit
         };
         (failed
-            && (c.failure_threshold.is_some_and(|t| failures >= u64::from(t))
-                || c.consecutive_failures.is_some_and(|n| self.consecutive >= u64::from(n))
+            && (c
+                .failure_threshold
+                .is_some_and(|t| failures >= u64::from(t))
+                || c.consecutive_failures
+                    .is_some_and(|n| self.consecutive >= u64::from(n))
                 || c.failure_rate.is_some_and(|r| rate(failures, r))))
             || (slow && c.slow_call_rate.is_some_and(|r| rate(slow_calls, r)))
     }
@@ -302,10 +315,20 @@ fn check(ops: Vec<Op>, config: BreakerConfig) -> Result<(), TestCaseError> {
                 let (real, expected) = held.remove(i % held.len());
                 match op {
                     Op::Success(_) => {
-                        prop_assert_eq!(real.success(), model.finish(expected, false), "step {}", step)
+                        prop_assert_eq!(
+                            real.success(),
+                            model.finish(expected, false),
+                            "step {}",
+                            step
+                        )
                     }
                     Op::Failure(_) => {
-                        prop_assert_eq!(real.failure(), model.finish(expected, true), "step {}", step)
+                        prop_assert_eq!(
+                            real.failure(),
+                            model.finish(expected, true),
+                            "step {}",
+                            step
+                        )
                     }
                     _ => {
                         drop(real);
@@ -331,11 +354,26 @@ fn check(ops: Vec<Op>, config: BreakerConfig) -> Result<(), TestCaseError> {
         let (calls, failures, slow) = model.counts();
         prop_assert_eq!(snap.state, model.state, "step {}", step);
         prop_assert_eq!(snap.failures_in_window, failures, "step {}", step);
-        prop_assert_eq!(snap.consecutive_failures, model.consecutive, "step {}", step);
+        prop_assert_eq!(
+            snap.consecutive_failures,
+            model.consecutive,
+            "step {}",
+            step
+        );
         prop_assert_eq!(snap.probes_in_flight, model.in_flight, "step {}", step);
-        prop_assert_eq!(snap.calls_in_window, model.counting().then_some(calls), "step {}", step);
+        prop_assert_eq!(
+            snap.calls_in_window,
+            model.counting().then_some(calls),
+            "step {}",
+            step
+        );
         let slow_on = model.config.enabled && model.config.slow_call_rate.is_some();
-        prop_assert_eq!(snap.slow_calls_in_window, slow_on.then_some(slow), "step {}", step);
+        prop_assert_eq!(
+            snap.slow_calls_in_window,
+            slow_on.then_some(slow),
+            "step {}",
+            step
+        );
         prop_assert_eq!(&*seen.lock().unwrap(), &model.transitions, "step {}", step);
     }
     Ok(())

@@ -31,7 +31,11 @@ fn failure_threshold_failures_within_the_window_open_the_breaker() {
         clock.advance(10 * SEC);
     }
     assert_eq!(b.state(), CircuitState::Closed);
-    assert_eq!(fail(&b), Some(CircuitState::Open), "5th failure within 60 s");
+    assert_eq!(
+        fail(&b),
+        Some(CircuitState::Open),
+        "5th failure within 60 s"
+    );
     assert_eq!(b.state(), CircuitState::Open);
 }
 
@@ -98,7 +102,11 @@ fn failure_rate_below_the_limit_keeps_the_breaker_closed() {
     assert_eq!(b.state(), CircuitState::Closed);
     let snap = b.snapshot();
     assert_eq!(
-        (snap.calls_in_window, snap.failures_in_window, snap.successes_in_window),
+        (
+            snap.calls_in_window,
+            snap.failures_in_window,
+            snap.successes_in_window
+        ),
         (Some(60), 20, Some(40))
     );
 }
@@ -116,7 +124,11 @@ fn slow_call_rate_opens_when_calls_are_slower_than_slow_call_duration() {
     }
     let permit = b.try_acquire().unwrap();
     clock.advance(2 * SEC);
-    assert_eq!(permit.success(), None, "exactly slow_call_duration is not slow");
+    assert_eq!(
+        permit.success(),
+        None,
+        "exactly slow_call_duration is not slow"
+    );
     let permit = b.try_acquire().unwrap();
     clock.advance(3 * SEC);
     assert_eq!(permit.success(), None, "1 slow of 4 calls");
@@ -128,7 +140,11 @@ fn slow_call_rate_opens_when_calls_are_slower_than_slow_call_duration() {
     );
     let permit = b.try_acquire().unwrap();
     clock.advance(3 * SEC);
-    assert_eq!(permit.failure(), Some(CircuitState::Open), "3 slow of 6 calls");
+    assert_eq!(
+        permit.failure(),
+        Some(CircuitState::Open),
+        "3 slow of 6 calls"
+    );
     assert_eq!(b.snapshot().slow_calls_in_window, Some(3));
 }
 
@@ -139,7 +155,11 @@ fn rules_combine_and_the_first_to_fire_opens() {
         .with_consecutive_failures(2);
     let (b, _clock) = breaker(config);
     fail(&b);
-    assert_eq!(fail(&b), Some(CircuitState::Open), "2 in a row, long before 10");
+    assert_eq!(
+        fail(&b),
+        Some(CircuitState::Open),
+        "2 in a row, long before 10"
+    );
 }
 
 #[test]
@@ -149,7 +169,10 @@ fn open_rejects_every_call_at_once_saying_when_the_next_probe_goes() {
     clock.advance(Duration::from_millis(17_700));
     let rejected = b.try_acquire().unwrap_err();
     assert_eq!(rejected.state(), CircuitState::Open);
-    assert_eq!(rejected.next_probe_in(), Some(Duration::from_millis(12_300)));
+    assert_eq!(
+        rejected.next_probe_in(),
+        Some(Duration::from_millis(12_300))
+    );
     assert_eq!(rejected.to_string(), "open, next probe in 12.3 s");
     let mut ran = false;
     let result = b.call(|| {
@@ -242,7 +265,11 @@ fn success_threshold_probe_successes_close_the_breaker() {
     assert_eq!(b.state(), CircuitState::HalfOpen);
     assert_eq!(succeed(&b), Some(CircuitState::Closed));
     let snap = b.snapshot();
-    assert_eq!((snap.failures_in_window, snap.opened_at), (0, None), "closing clears the counts");
+    assert_eq!(
+        (snap.failures_in_window, snap.opened_at),
+        (0, None),
+        "closing clears the counts"
+    );
 }
 
 #[test]
@@ -267,7 +294,11 @@ fn a_probe_dropped_without_outcome_frees_its_slot() {
     let probe = b.try_acquire().unwrap();
     assert!(b.try_acquire().is_err());
     drop(probe);
-    assert_eq!(b.state(), CircuitState::HalfOpen, "a dropped probe is not a success");
+    assert_eq!(
+        b.state(),
+        CircuitState::HalfOpen,
+        "a dropped probe is not a success"
+    );
     let probe = b.try_acquire().expect("slot freed");
     assert_eq!(probe.success(), Some(CircuitState::Closed));
 }
@@ -291,7 +322,7 @@ async fn a_cancelled_async_probe_frees_its_slot() {
     let (b, clock) = breaker(BreakerConfig::default().with_consecutive_failures(1));
     fail(&b);
     clock.advance(30 * SEC);
-    let never = b.call_async(|| std::future::pending::<Result<(), ()>>());
+    let never = b.call_async(std::future::pending::<Result<(), ()>>);
     let timed_out = tokio::time::timeout(Duration::from_secs(5), never).await;
     assert!(timed_out.is_err());
     assert_eq!(b.snapshot().probes_in_flight, 0);
@@ -379,7 +410,11 @@ fn a_closed_success_counts_nothing_unless_a_rule_needs_it() {
     fail(&counted);
     let snap = counted.snapshot();
     assert_eq!(
-        (snap.calls_in_window, snap.successes_in_window, snap.failures_in_window),
+        (
+            snap.calls_in_window,
+            snap.successes_in_window,
+            snap.failures_in_window
+        ),
         (Some(2), Some(1), 1)
     );
 }

@@ -174,7 +174,9 @@ mod tests {
     fn call_error_keeps_rejection_and_inner_apart() {
         let rejected: BreakerError<std::io::Error> = Rejected::half_open(1).into();
         assert!(rejected.is_rejected());
-        assert!(rejected.to_string().contains("half_open, all probe slots busy"));
+        assert!(rejected
+            .to_string()
+            .contains("half_open, all probe slots busy"));
         let inner = BreakerError::Inner(std::io::Error::other("boom"));
         assert!(!inner.is_rejected());
         assert_eq!(inner.to_string(), "boom");

@@ -5,8 +5,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::classify::{AllErrors, FailureClassifier};
-use super::machine::Shared;
 use super::error::{BreakerError, Rejected};
+use super::machine::Shared;
 use super::observer::BreakerObserver;
 use super::permit::Permit;
 use super::{BreakerConfig, CircuitState, Snapshot};

@@ -271,7 +271,8 @@ impl Shared {
         }
         let run = self.note_run(failed);
         let now = self.now_nanos();
-        self.window.record(now, self.rules.count_calls, failed, slow);
+        self.window
+            .record(now, self.rules.count_calls, failed, slow);
         let reason = self
             .rules
             .check(self.window.counts(now), run, failed, slow)?;
@@ -285,7 +286,8 @@ impl Shared {
             if self.load().generation() == generation {
                 self.note_run(failed);
                 let now = self.now_nanos();
-                self.window.record(now, self.rules.count_calls, failed, slow);
+                self.window
+                    .record(now, self.rules.count_calls, failed, slow);
                 let reason = if failed {
                     "probe failed".to_owned()
                 } else {
@@ -294,8 +296,12 @@ impl Shared {
                         crate::config::format_duration(self.config.slow_call_duration)
                     )
                 };
-                if self.transition(generation, CircuitState::HalfOpen, CircuitState::Open, reason)
-                {
+                if self.transition(
+                    generation,
+                    CircuitState::HalfOpen,
+                    CircuitState::Open,
+                    reason,
+                ) {
                     moved = Some(CircuitState::Open);
                 }
             }
@@ -323,9 +329,18 @@ impl Shared {
         if successes < self.rules.success_threshold {
             return None;
         }
-        let reason = format!("{successes} probe(s) succeeded");
-        self.transition(generation, CircuitState::HalfOpen, CircuitState::Closed, reason)
-            .then_some(CircuitState::Closed)
+        let reason = if successes == 1 {
+            "probe succeeded".to_owned()
+        } else {
+            format!("{successes} probes succeeded")
+        };
+        self.transition(
+            generation,
+            CircuitState::HalfOpen,
+            CircuitState::Closed,
+            reason,
+        )
+        .then_some(CircuitState::Closed)
     }
 
     /// Frees the probe slot of a permit that ends without an outcome or from
@@ -372,7 +387,12 @@ impl Shared {
     pub(crate) fn reset(&self) {
         let mut control = self.lock();
         let changed = self.load().state() != CircuitState::Closed;
-        self.apply(&mut control, CircuitState::Closed, "reset by hand".to_owned(), changed);
+        self.apply(
+            &mut control,
+            CircuitState::Closed,
+            "reset by hand".to_owned(),
+            changed,
+        );
     }
 
     /// Forces the breaker open until reset.

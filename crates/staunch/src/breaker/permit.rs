@@ -37,7 +37,7 @@ pub enum Outcome {
 ///         permit.success();
 ///     }
 ///     Err(rejected) => eprintln!("not calling: {rejected}"),
-/// }
+/// };
 /// ```
 #[must_use = "a permit dropped without an outcome records nothing"]
 pub struct Permit<'a> {

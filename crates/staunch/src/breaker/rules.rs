@@ -83,7 +83,8 @@ impl Rules {
                 }
             }
             if let Some(rate) = self.failure_rate {
-                if let Some(reason) = self.rate_fires("failure_rate", counts.failures, counts.calls, rate)
+                if let Some(reason) =
+                    self.rate_fires("failure_rate", counts.failures, counts.calls, rate)
                 {
                     return Some(reason);
                 }

@@ -70,13 +70,21 @@ impl Word {
     /// The same word with `n` probes in flight (saturating at the field's
     /// width, which configuration limits keep far away).
     pub(crate) const fn with_in_flight(self, n: u32) -> Self {
-        let n = if n as u64 > FIELD_MASK { FIELD_MASK } else { n as u64 };
+        let n = if n as u64 > FIELD_MASK {
+            FIELD_MASK
+        } else {
+            n as u64
+        };
         Self((self.0 & !(FIELD_MASK << IN_FLIGHT_SHIFT)) | (n << IN_FLIGHT_SHIFT))
     }
 
     /// The same word with `n` probe successes (saturating).
     pub(crate) const fn with_successes(self, n: u32) -> Self {
-        let n = if n as u64 > FIELD_MASK { FIELD_MASK } else { n as u64 };
+        let n = if n as u64 > FIELD_MASK {
+            FIELD_MASK
+        } else {
+            n as u64
+        };
         Self((self.0 & !(FIELD_MASK << SUCCESSES_SHIFT)) | (n << SUCCESSES_SHIFT))
     }
 }
@@ -137,7 +145,9 @@ mod tests {
 
     #[test]
     fn oversized_counts_saturate() {
-        let w = Word::INITIAL.with_in_flight(u32::MAX).with_successes(u32::MAX);
+        let w = Word::INITIAL
+            .with_in_flight(u32::MAX)
+            .with_successes(u32::MAX);
         assert_eq!((w.in_flight(), w.successes()), (0xFFFF, 0xFFFF));
         assert_eq!(w.state(), CircuitState::Closed);
         assert_eq!(w.generation(), 0);

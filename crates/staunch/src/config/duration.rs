@@ -35,7 +35,10 @@ pub fn parse_duration(field: &str, text: &str) -> Result<Duration, ConfigError> 
         "h" => 3600.0,
         _ => return Err(bad_duration(field, text)),
     };
-    let value: f64 = number.trim().parse().map_err(|_| bad_duration(field, text))?;
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| bad_duration(field, text))?;
     secs_to_duration(field, value * scale, text)
 }
 

@@ -1,6 +1,8 @@
 //! The documented environment variables of the breaker section.
 
-use super::validate::{check_count, check_duration, MAX_COUNT, MAX_DURATION, MAX_PROBES, MIN_DURATION};
+use super::validate::{
+    check_count, check_duration, MAX_COUNT, MAX_DURATION, MAX_PROBES, MIN_DURATION,
+};
 use super::BreakerConfig;
 use crate::config::{parse_bool, parse_duration, ConfigError, EnvSource};
 
