@@ -248,3 +248,23 @@ fn the_snapshot_shows_when_the_breaker_opened_and_probes_next() {
     assert_eq!(snap.next_probe_in, Some(20 * SEC));
     assert_eq!(snap.failures_in_window, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_async_runs_on_spawned_tasks_and_counts_failures() {
+    let (b, _clock) = breaker(BreakerConfig::default().with_consecutive_failures(2));
+    let mut tasks = Vec::new();
+    for i in 0..2u32 {
+        let b = b.clone();
+        tasks.push(tokio::spawn(async move {
+            b.call_async(|| async move {
+                tokio::task::yield_now().await;
+                Err::<u32, _>(i)
+            })
+            .await
+        }));
+    }
+    for task in tasks {
+        assert!(matches!(task.await.unwrap(), Err(BreakerError::Inner(_))));
+    }
+    assert_eq!(b.state(), CircuitState::Open);
+}

@@ -106,18 +106,19 @@ fn wall_time(stored: u64) -> Option<SystemTime> {
 impl Shared {
     /// A closed breaker; `config` must be valid.
     pub(crate) fn new(key: String, config: BreakerConfig, clock: Arc<dyn Clock>) -> Self {
+        let rules = Rules::new(&config);
         Self {
             hot: Hot {
                 word: AtomicU64::new(Word::INITIAL.0),
-                timed: config.enabled && config.slow_call_rate.is_some(),
-                counted: config.needs_call_counts(),
+                timed: rules.slow_call_duration.is_some(),
+                counted: rules.count_calls,
             },
             consecutive: Padded(AtomicU64::new(0)),
             window: Window::new(config.window, config.window_buckets),
             next_probe: AtomicU64::new(0),
             opened_wall: AtomicU64::new(NONE),
             open_for: AtomicU64::new(0),
-            rules: Rules::new(&config),
+            rules,
             origin: clock.now(),
             config,
             key: key.into_boxed_str(),
