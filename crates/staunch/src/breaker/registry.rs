@@ -1,11 +1,9 @@
 //! [`BreakerRegistry`]: one breaker per key, created on first use and shared
 //! by every caller.
 //!
-//! Lookups read an immutable map through `arc-swap`: no lock and no shared
-//! write on the hit path. Creating a breaker takes a writer lock and
-//! publishes a copy of the map with the new entry (copy-on-insert: inserts
-//! cost O(keys), which is fine for keys that are created once and looked up
-//! on every call).
+//! Lookups read immutable shards through `arc-swap`: no lock on the hit
+//! path. Creating a breaker takes a writer lock and publishes a copy of one
+//! shard with the new entry (copy-on-insert).
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -13,12 +11,14 @@ use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use arc_swap::ArcSwap;
-
 use super::observer::BreakerObserver;
 use super::{Breaker, BreakerConfig, Snapshot};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ConfigError;
+
+mod map;
+
+use map::BreakerMap;
 
 /// One circuit breaker per key (provider, proxy, host), created on first use
 /// from a shared configuration, with per-key overrides. Cloning gives
@@ -41,7 +41,7 @@ pub struct BreakerRegistry<K> {
 struct Inner<K> {
     config: BreakerConfig,
     clock: Arc<dyn Clock>,
-    map: ArcSwap<HashMap<K, Breaker>>,
+    map: BreakerMap<K>,
     writer: Mutex<Writer<K>>,
 }
 
@@ -77,7 +77,7 @@ where
             inner: Arc::new(Inner {
                 config,
                 clock,
-                map: ArcSwap::from_pointee(HashMap::new()),
+                map: BreakerMap::new(),
                 writer: Mutex::new(Writer {
                     overrides: HashMap::new(),
                     observers: Vec::new(),
@@ -98,13 +98,10 @@ where
     pub fn set_override(&self, key: K, config: BreakerConfig) -> Result<(), ConfigError> {
         config.validate()?;
         let mut writer = self.lock();
-        writer.overrides.insert(key.clone(), config.clone());
-        let current = self.inner.map.load_full();
-        if current.contains_key(&key) {
+        writer.overrides.insert(key.clone(), config);
+        if self.inner.map.get(&key).is_some() {
             let breaker = self.build(&writer, &key);
-            let mut next = HashMap::clone(&current);
-            next.insert(key, breaker);
-            self.inner.map.store(Arc::new(next));
+            self.inner.map.insert(key, breaker);
         }
         Ok(())
     }
@@ -144,10 +141,10 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        if let Some(breaker) = self.inner.map.load().get(key) {
-            return breaker.clone();
+        match self.inner.map.get(key) {
+            Some(breaker) => breaker,
+            None => self.create(key),
         }
-        self.create(key)
     }
 
     #[cold]
@@ -157,16 +154,12 @@ where
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
         let writer = self.lock();
-        let current = self.inner.map.load_full();
-        if let Some(breaker) = current.get(key) {
-            return breaker.clone();
+        if let Some(breaker) = self.inner.map.get(key) {
+            return breaker;
         }
         let owned = key.to_owned();
         let breaker = self.build(&writer, &owned);
-        let mut next = HashMap::with_capacity(current.len() + 1);
-        next.extend(current.iter().map(|(k, b)| (k.clone(), b.clone())));
-        next.insert(owned, breaker.clone());
-        self.inner.map.store(Arc::new(next));
+        self.inner.map.insert(owned, breaker.clone());
         breaker
     }
 
@@ -176,27 +169,25 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.inner.map.load().get(key).cloned()
+        self.inner.map.get(key)
     }
 
     /// Every breaker with its key, in no particular order.
     pub fn breakers(&self) -> Vec<(K, Breaker)> {
+        let mut all = Vec::with_capacity(self.len());
         self.inner
             .map
-            .load()
-            .iter()
-            .map(|(k, b)| (k.clone(), b.clone()))
-            .collect()
+            .for_each(|k, b| all.push((k.clone(), b.clone())));
+        all
     }
 
     /// Every breaker's key and snapshot, in no particular order.
     pub fn snapshots(&self) -> Vec<(K, Snapshot)> {
+        let mut all = Vec::with_capacity(self.len());
         self.inner
             .map
-            .load()
-            .iter()
-            .map(|(k, b)| (k.clone(), b.snapshot()))
-            .collect()
+            .for_each(|k, b| all.push((k.clone(), b.snapshot())));
+        all
     }
 
     /// The snapshot of `key`'s breaker, if it exists.
@@ -205,7 +196,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.inner.map.load().get(key).map(Breaker::snapshot)
+        self.inner.map.get(key).map(|b| b.snapshot())
     }
 
     /// Closes `key`'s breaker by hand. `false` if it does not exist.
@@ -225,9 +216,7 @@ where
 
     /// Closes every breaker by hand.
     pub fn reset_all(&self) {
-        for breaker in self.inner.map.load().values() {
-            breaker.reset();
-        }
+        self.inner.map.for_each(|_, b| b.reset());
     }
 
     /// Forces `key`'s breaker open until reset, creating it if needed (a key
@@ -244,15 +233,15 @@ where
     /// `observer`.
     pub fn add_observer(&self, observer: Arc<dyn BreakerObserver>) {
         let mut writer = self.lock();
-        for breaker in self.inner.map.load().values() {
-            breaker.add_observer(Arc::clone(&observer));
-        }
+        self.inner
+            .map
+            .for_each(|_, b| b.add_observer(Arc::clone(&observer)));
         writer.observers.push(observer);
     }
 
     /// How many breakers exist.
     pub fn len(&self) -> usize {
-        self.inner.map.load().len()
+        self.inner.map.len()
     }
 
     /// Whether no breaker exists yet.
@@ -264,7 +253,7 @@ where
 impl<K> fmt::Debug for BreakerRegistry<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BreakerRegistry")
-            .field("breakers", &self.inner.map.load().len())
+            .field("breakers", &self.inner.map.len())
             .finish_non_exhaustive()
     }
 }
