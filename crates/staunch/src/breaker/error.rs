@@ -20,18 +20,28 @@ use super::CircuitState;
 /// assert_eq!(rejected.state(), CircuitState::Isolated);
 /// assert_eq!(rejected.next_probe_in(), None);
 /// ```
+// Kept to 16 bytes (nanoseconds rather than `Option<Duration>`) so that
+// `Result<T, BreakerError<E>>` of small types comes back in registers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejected {
-    state: CircuitState,
-    next_probe_in: Option<Duration>,
+    /// Nanoseconds until the next probe; `NO_PROBE` when none is scheduled.
+    next_probe_nanos: u64,
     probes_in_flight: u32,
+    state: CircuitState,
 }
+
+const NO_PROBE: u64 = u64::MAX;
 
 impl Rejected {
     pub(crate) const fn open(next_probe_in: Duration) -> Self {
+        let nanos = next_probe_in.as_nanos();
         Self {
             state: CircuitState::Open,
-            next_probe_in: Some(next_probe_in),
+            next_probe_nanos: if nanos >= NO_PROBE as u128 {
+                NO_PROBE - 1
+            } else {
+                nanos as u64
+            },
             probes_in_flight: 0,
         }
     }
@@ -39,7 +49,7 @@ impl Rejected {
     pub(crate) const fn half_open(probes_in_flight: u32) -> Self {
         Self {
             state: CircuitState::HalfOpen,
-            next_probe_in: None,
+            next_probe_nanos: NO_PROBE,
             probes_in_flight,
         }
     }
@@ -47,7 +57,7 @@ impl Rejected {
     pub(crate) const fn isolated() -> Self {
         Self {
             state: CircuitState::Isolated,
-            next_probe_in: None,
+            next_probe_nanos: NO_PROBE,
             probes_in_flight: 0,
         }
     }
@@ -62,13 +72,17 @@ impl Rejected {
     /// `None` when half-open (a slot frees when a probe finishes) or isolated
     /// (only a reset by hand closes it).
     pub const fn next_probe_in(&self) -> Option<Duration> {
-        self.next_probe_in
+        if self.next_probe_nanos == NO_PROBE {
+            None
+        } else {
+            Some(Duration::from_nanos(self.next_probe_nanos))
+        }
     }
 }
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.state, self.next_probe_in) {
+        match (self.state, self.next_probe_in()) {
             (CircuitState::Open, Some(wait)) => {
                 write!(f, "open, next probe in {:.1} s", wait.as_secs_f64())
             }
@@ -168,6 +182,12 @@ mod tests {
         assert_eq!(r.to_string(), "open, next probe in 12.3 s");
         assert_eq!(r.next_probe_in(), Some(Duration::from_millis(12_345)));
         assert_eq!(r.state(), CircuitState::Open);
+    }
+
+    #[test]
+    fn small_results_fit_in_two_registers() {
+        assert_eq!(std::mem::size_of::<Rejected>(), 16);
+        assert_eq!(std::mem::size_of::<Result<u64, BreakerError<()>>>(), 16);
     }
 
     #[test]
