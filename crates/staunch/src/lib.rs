@@ -11,6 +11,8 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod backoff;
+pub mod breaker;
 pub mod clock;
 pub mod config;
-pub mod breaker;
+pub mod retry;
