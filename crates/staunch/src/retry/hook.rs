@@ -28,6 +28,23 @@ pub trait RetryHook<T, E> {
     }
 }
 
+impl<T, E, H: RetryHook<T, E> + ?Sized> RetryHook<T, E> for &mut H {
+    #[inline]
+    fn on_retry(&mut self, attempt: u32, delay: Duration, error: &E) {
+        (**self).on_retry(attempt, delay, error);
+    }
+
+    #[inline]
+    fn on_retry_value(&mut self, attempt: u32, delay: Duration, value: &T) {
+        (**self).on_retry_value(attempt, delay, value);
+    }
+
+    #[inline]
+    fn on_retry_timeout(&mut self, attempt: u32, delay: Duration, limit: Duration) {
+        (**self).on_retry_timeout(attempt, delay, limit);
+    }
+}
+
 /// The hook that does nothing (the default).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHook;
