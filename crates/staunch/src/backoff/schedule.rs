@@ -12,7 +12,7 @@ use rand::Rng;
 /// | [`Exponential`](Schedule::Exponential) | `base * multiplier^(n-1)` | 1 s, 2 s, 4 s (× 2) |
 /// | [`Linear`](Schedule::Linear) | `base * n` | 1 s, 2 s, 3 s |
 /// | [`Fixed`](Schedule::Fixed) | `base` | 1 s, 1 s, 1 s |
-/// | [`Decorrelated`](Schedule::Decorrelated) | random, median near `base * 2^(n-1)` | ≈ 1 s, 2 s, 4 s |
+/// | [`Decorrelated`](Schedule::Decorrelated) | random; retry *n* happens near `base * 2^(n-1)` after the first failure | ≈ 1 s, 1 s, 2 s, 4 s |
 ///
 /// Every schedule is total: no parameter (zero, huge, NaN or infinite
 /// multiplier, attempt 4 billion) makes it panic or overflow; see
@@ -39,10 +39,11 @@ pub enum Schedule {
         base: Duration,
     },
     /// Polly v8's "decorrelated jitter V2": a random, smoothly spread
-    /// exponential schedule whose median delay before retry *n* is close to
-    /// `base * 2^(n-1)`, without the clusters plain jitter leaves. It is random
-    /// by itself, so [`Jitter::None`](super::Jitter::None) is the usual choice
-    /// with it.
+    /// exponential schedule. Retry *n* happens, in median, about
+    /// `base * 2^(n-1)` after the first failure (so the delays themselves are
+    /// near 1, 1, 2, 4… × `base`), without the clusters plain jitter leaves.
+    /// It is random by itself, so [`Jitter::None`](super::Jitter::None) is the
+    /// usual choice with it.
     Decorrelated {
         /// The median delay aimed at for the first retry.
         base: Duration,
@@ -124,8 +125,8 @@ pub(crate) fn nanos_of(d: Duration) -> f64 {
 
 /// Polly v8's `DecorrelatedJitterBackoffV2`, by George Polevoy: the delay is
 /// the growth of `2^t * tanh(sqrt(p * t))` between two consecutive random
-/// points `t = attempt + U[0, 1)`, scaled so medians land near whole powers of
-/// two times `base`.
+/// points `t = attempt + U[0, 1)`, scaled so the median time of each retry
+/// lands near a whole power of two times `base`.
 ///
 /// `prev` carries the previous value of the formula between retries of one
 /// call. The result is infinite once the formula overflows (about attempt

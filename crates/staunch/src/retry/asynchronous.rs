@@ -61,13 +61,17 @@ impl RetryPolicy {
     ///
     /// Dropping the returned future stops everything: no attempt starts after
     /// the drop, and the attempt in flight is dropped with it.
-    pub async fn retry_async<T, E, F, Fut>(&self, op: F) -> Result<T, RetryError<E>>
+    pub fn retry_async<'p, T, E, F, Fut>(
+        &'p self,
+        op: F,
+    ) -> impl Future<Output = Result<T, RetryError<E>>> + 'p
     where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        E: fmt::Display,
+        F: FnMut() -> Fut + 'p,
+        Fut: Future<Output = Result<T, E>> + 'p,
+        E: fmt::Display + 'p,
+        T: 'p,
     {
-        self.call_async(op).run().await
+        self.call_async(op).run()
     }
 
     /// An async call to configure before [`run`](AsyncCall::run):
@@ -203,40 +207,33 @@ impl<'p, F, I, C, H> AsyncCall<'p, F, I, C, H> {
                 Err(reason) => return stopped(&run, last, reason),
             };
             let attempt = (self.op)(run.interceptor_mut());
-            let outcome = match limit {
-                None => attempt.await,
-                Some(limit) => match tokio::time::timeout(limit, attempt).await {
-                    Ok(outcome) => outcome,
-                    Err(_elapsed) => match run.end_timed_out_attempt(now) {
-                        Step::Retry { delay } => {
-                            let max = run.policy().max_attempts();
-                            let timed_out = Failure::<T, E>::TimedOut(limit);
-                            notify_retry(&mut self.hook, run.attempts(), max, delay, timed_out);
-                            last = None;
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
-                        Step::Stop(reason) => return stopped(&run, None, reason),
-                        // The core never calls a timed-out attempt a success.
-                        Step::Done => return stopped(&run, None, StopReason::Exhausted),
-                    },
-                },
+            // `None` when the attempt ran out of time.
+            let finished = match limit {
+                None => Some(attempt.await),
+                Some(limit) => tokio::time::timeout(limit, attempt).await.ok(),
             };
-            let verdict = self.classifier.classify(&outcome);
-            match run.end_attempt(verdict, now) {
-                Step::Done => return outcome.map_err(|e| success_err(&run, e)),
-                Step::Stop(reason) => return stopped(&run, Some(outcome), reason),
-                Step::Retry { delay } => {
-                    let failure = match &outcome {
-                        Ok(value) => Failure::Value(value),
-                        Err(e) => Failure::Error(e),
-                    };
-                    let max = run.policy().max_attempts();
-                    notify_retry(&mut self.hook, run.attempts(), max, delay, failure);
-                    last = Some(outcome);
-                    tokio::time::sleep(delay).await;
+            let step = match &finished {
+                Some(outcome) => run.end_attempt(self.classifier.classify(outcome), now),
+                None => run.end_timed_out_attempt(now),
+            };
+            let delay = match (step, finished) {
+                (Step::Retry { delay }, finished) => {
+                    last = finished;
+                    delay
                 }
-            }
+                (Step::Done, Some(outcome)) => return outcome.map_err(|e| success_err(&run, e)),
+                (Step::Stop(reason), finished) => return stopped(&run, finished, reason),
+                // The core never calls a timed-out attempt a success.
+                (Step::Done, None) => return stopped(&run, None, StopReason::Exhausted),
+            };
+            let failure = match &last {
+                Some(Ok(value)) => Failure::Value(value),
+                Some(Err(e)) => Failure::Error(e),
+                None => Failure::TimedOut(limit.unwrap_or_default()),
+            };
+            let max = run.policy().max_attempts();
+            notify_retry(&mut self.hook, run.attempts(), max, delay, failure);
+            tokio::time::sleep(delay).await;
         }
     }
 }

@@ -251,25 +251,34 @@ impl<'p, F, I, C, H, S, K> Call<'p, F, I, C, H, S, K> {
 /// (`None` when no attempt ran or the last one timed out); logs the stop.
 ///
 /// An `Ok` is returned as is; an error becomes a [`RetryError`].
-#[cold]
+#[inline]
 pub(crate) fn stopped<I, T, E: fmt::Display>(
     run: &RetryRun<'_, I>,
     last: Option<Result<T, E>>,
     reason: super::StopReason,
 ) -> Result<T, RetryError<E>> {
     let (attempts, max) = (run.attempts(), run.policy().max_attempts());
-    let last_error = match last {
+    match last {
         Some(Ok(value)) => {
-            let shown: Failure<'_, T, E> = Failure::Value(&value);
-            log_stop(attempts, max, reason, Some(&shown));
-            return Ok(value);
+            log_stop(attempts, max, reason, Some(&Failure::<T, E>::Value(&value)));
+            Ok(value)
         }
-        Some(Err(e)) => Some(e),
-        None => None,
-    };
+        Some(Err(e)) => Err(give_up(attempts, max, Some(e), reason)),
+        None => Err(give_up(attempts, max, None, reason)),
+    }
+}
+
+/// The error of a call that gave up, logged.
+#[cold]
+fn give_up<E: fmt::Display>(
+    attempts: u32,
+    max: u32,
+    last_error: Option<E>,
+    reason: super::StopReason,
+) -> RetryError<E> {
     let shown = last_error.as_ref().map(|e| e as &dyn fmt::Display);
     log_stop(attempts, max, reason, shown);
-    Err(RetryError::new(last_error, attempts, reason))
+    RetryError::new(last_error, attempts, reason)
 }
 
 /// An `Err` the classifier called a success: returned like a fatal error.

@@ -100,7 +100,8 @@ pub enum BackoffStrategy {
     Linear,
     /// `base_delay`.
     Fixed,
-    /// Polly v8 decorrelated jitter around `base_delay * 2^(n-1)`.
+    /// Polly v8 decorrelated jitter: retry *n* near `base_delay * 2^(n-1)`
+    /// after the first failure.
     Decorrelated,
 }
 

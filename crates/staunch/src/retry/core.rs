@@ -153,6 +153,11 @@ impl<'p, I: Interceptor> RetryRun<'p, I> {
             verdict,
             timed_out: false,
         });
+        // The success path stays inline and small; the rest is out of line.
+        if verdict == Verdict::Success {
+            self.interceptor.finished(self.attempts, None);
+            return Step::Done;
+        }
         self.decide(verdict, now)
     }
 
@@ -174,6 +179,7 @@ impl<'p, I: Interceptor> RetryRun<'p, I> {
         self.decide(Verdict::RETRY, || now)
     }
 
+    #[inline(never)]
     fn decide(&mut self, verdict: Verdict, now: impl FnOnce() -> Instant) -> Step {
         let hint = match verdict {
             Verdict::Success => {

@@ -52,13 +52,22 @@ impl fmt::Display for StopReason {
 /// A call that gave up: the last error (if the last attempt produced one), how
 /// many attempts were made, and why it stopped.
 ///
+/// It is one pointer wide (the details live in a box made only when a call
+/// gives up), so `Result<T, RetryError<E>>` stays as small as `T` allows and
+/// the success path moves no more than the value.
+///
 /// ```
 /// use staunch::retry::{RetryError, StopReason};
 /// let err = RetryError::new(Some("connection refused"), 3, StopReason::Exhausted);
 /// assert_eq!(err.to_string(), "retries exhausted after 3 attempts: connection refused");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RetryError<E> {
+    inner: Box<Inner<E>>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner<E> {
     last_error: Option<E>,
     attempts: u32,
     reason: StopReason,
@@ -66,38 +75,40 @@ pub struct RetryError<E> {
 
 impl<E> RetryError<E> {
     /// A give-up after `attempts` attempts for `reason`.
-    pub const fn new(last_error: Option<E>, attempts: u32, reason: StopReason) -> Self {
+    pub fn new(last_error: Option<E>, attempts: u32, reason: StopReason) -> Self {
         Self {
-            last_error,
-            attempts,
-            reason,
+            inner: Box::new(Inner {
+                last_error,
+                attempts,
+                reason,
+            }),
         }
     }
 
     /// The error of the last attempt; `None` when the last attempt timed out
     /// (or never ran, when the first one was refused).
-    pub const fn last_error(&self) -> Option<&E> {
-        self.last_error.as_ref()
+    pub fn last_error(&self) -> Option<&E> {
+        self.inner.last_error.as_ref()
     }
 
     /// Takes the last error out.
     pub fn into_last_error(self) -> Option<E> {
-        self.last_error
+        self.inner.last_error
     }
 
     /// How many attempts were made, the first included.
-    pub const fn attempts(&self) -> u32 {
-        self.attempts
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
     }
 
     /// Why retrying stopped.
-    pub const fn reason(&self) -> StopReason {
-        self.reason
+    pub fn reason(&self) -> StopReason {
+        self.inner.reason
     }
 
     /// Whether the last attempt was cut by a timeout rather than failing.
-    pub const fn timed_out(&self) -> bool {
-        self.last_error.is_none() && self.attempts > 0
+    pub fn timed_out(&self) -> bool {
+        self.inner.last_error.is_none() && self.inner.attempts > 0
     }
 
     /// Maps the error type.
@@ -105,21 +116,37 @@ impl<E> RetryError<E> {
     where
         F: FnOnce(E) -> E2,
     {
-        RetryError {
-            last_error: self.last_error.map(f),
-            attempts: self.attempts,
-            reason: self.reason,
-        }
+        let Inner {
+            last_error,
+            attempts,
+            reason,
+        } = *self.inner;
+        RetryError::new(last_error.map(f), attempts, reason)
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for RetryError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryError")
+            .field("last_error", &self.inner.last_error)
+            .field("attempts", &self.inner.attempts)
+            .field("reason", &self.inner.reason)
+            .finish()
     }
 }
 
 impl<E: fmt::Display> fmt::Display for RetryError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = if self.attempts == 1 { "" } else { "s" };
-        write!(f, "{} after {} attempt{plural}", self.reason, self.attempts)?;
-        match &self.last_error {
+        let Inner {
+            last_error,
+            attempts,
+            reason,
+        } = &*self.inner;
+        let plural = if *attempts == 1 { "" } else { "s" };
+        write!(f, "{reason} after {attempts} attempt{plural}")?;
+        match last_error {
             Some(e) => write!(f, ": {e}"),
-            None if self.attempts > 0 => f.write_str(": the last attempt timed out"),
+            None if *attempts > 0 => f.write_str(": the last attempt timed out"),
             None => Ok(()),
         }
     }
@@ -127,9 +154,7 @@ impl<E: fmt::Display> fmt::Display for RetryError<E> {
 
 impl<E: Error + 'static> Error for RetryError<E> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
-        self.last_error
-            .as_ref()
-            .map(|e| e as &(dyn Error + 'static))
+        self.last_error().map(|e| e as &(dyn Error + 'static))
     }
 }
 
@@ -151,6 +176,14 @@ mod tests {
             "deadline reached after 2 attempts: the last attempt timed out"
         );
         assert!(err.timed_out());
+    }
+
+    #[test]
+    fn retry_error_is_one_pointer_wide() {
+        assert_eq!(
+            std::mem::size_of::<RetryError<std::io::Error>>(),
+            std::mem::size_of::<usize>()
+        );
     }
 
     #[test]

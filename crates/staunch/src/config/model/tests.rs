@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::backoff::Jitter;
-use crate::config::{BackoffStrategy, JitterMode, MapEnv};
+use crate::config::{BackoffStrategy, JitterMode, MapEnv, RetryConfig};
 
 fn invalid(text: &str) -> ConfigError {
     StaunchConfig::from_toml_str(text).unwrap_err()
@@ -35,18 +35,22 @@ fn empty_file_gives_the_defaults() {
 
 #[test]
 fn toml_round_trips_through_text() {
-    let mut config = StaunchConfig::default();
-    config.enabled = false;
-    config.retry.max_attempts = 6;
-    config.retry.strategy = BackoffStrategy::Linear;
-    config.retry.base_delay = Duration::from_millis(250);
-    config.retry.multiplier = 1.5;
-    config.retry.max_delay = Duration::from_secs(12);
-    config.retry.jitter = JitterMode::Proportional;
-    config.retry.jitter_factor = 0.1;
-    config.retry.max_retry_after = Duration::from_secs(90);
-    config.retry.deadline = Some(Duration::from_millis(1500));
-    config.retry.attempt_timeout = Some(Duration::from_secs(2));
+    let config = StaunchConfig {
+        enabled: false,
+        retry: RetryConfig {
+            enabled: true,
+            max_attempts: 6,
+            strategy: BackoffStrategy::Linear,
+            base_delay: Duration::from_millis(250),
+            multiplier: 1.5,
+            max_delay: Duration::from_secs(12),
+            jitter: JitterMode::Proportional,
+            jitter_factor: 0.1,
+            max_retry_after: Duration::from_secs(90),
+            deadline: Some(Duration::from_millis(1500)),
+            attempt_timeout: Some(Duration::from_secs(2)),
+        },
+    };
     let text = config.to_toml_string().unwrap();
     assert_eq!(
         StaunchConfig::from_toml_str(&text).unwrap(),
