@@ -4,8 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::blocking::{stopped, success_err};
-use super::hook::{notify_retry, Failure};
+use super::report::{notify_retry, stopped, success_err, Failure};
 use super::{
     Classify, FnHook, Interceptor, NoHook, RetryAll, RetryError, RetryHook, RetryIf, RetryPolicy,
     RetryRun, Step, StopReason,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::hook::{log_stop, notify_retry, Failure};
+use super::report::{notify_retry, stopped, success_err, Failure};
 use super::{
     FnHook, Interceptor, NoHook, RetryAll, RetryError, RetryHook, RetryIf, RetryPolicy, RetryRun,
     Step,
@@ -245,46 +245,6 @@ impl<'p, F, I, C, H, S, K> Call<'p, F, I, C, H, S, K> {
             }
         }
     }
-}
-
-/// The result of a call that stopped for `reason` after the outcome `last`
-/// (`None` when no attempt ran or the last one timed out); logs the stop.
-///
-/// An `Ok` is returned as is; an error becomes a [`RetryError`].
-#[inline]
-pub(crate) fn stopped<I, T, E: fmt::Display>(
-    run: &RetryRun<'_, I>,
-    last: Option<Result<T, E>>,
-    reason: super::StopReason,
-) -> Result<T, RetryError<E>> {
-    let (attempts, max) = (run.attempts(), run.policy().max_attempts());
-    match last {
-        Some(Ok(value)) => {
-            log_stop(attempts, max, reason, Some(&Failure::<T, E>::Value(&value)));
-            Ok(value)
-        }
-        Some(Err(e)) => Err(give_up(attempts, max, Some(e), reason)),
-        None => Err(give_up(attempts, max, None, reason)),
-    }
-}
-
-/// The error of a call that gave up, logged.
-#[cold]
-fn give_up<E: fmt::Display>(
-    attempts: u32,
-    max: u32,
-    last_error: Option<E>,
-    reason: super::StopReason,
-) -> RetryError<E> {
-    let shown = last_error.as_ref().map(|e| e as &dyn fmt::Display);
-    log_stop(attempts, max, reason, shown);
-    RetryError::new(last_error, attempts, reason)
-}
-
-/// An `Err` the classifier called a success: returned like a fatal error.
-#[cold]
-pub(crate) fn success_err<I, E>(run: &RetryRun<'_, I>, e: E) -> RetryError<E> {
-    RetryError::new(Some(e), run.attempts(), super::StopReason::Fatal)
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
-//! Notifications at each retry: the user's hook and the `tracing` events.
+//! The user's hook, called at each retry.
 
-use std::fmt;
 use std::time::Duration;
 
 /// Called before each sleep between two attempts.
@@ -65,65 +64,5 @@ where
     #[inline]
     fn on_retry(&mut self, attempt: u32, delay: Duration, error: &E) {
         (self.0)(attempt, delay, error);
-    }
-}
-
-/// What an attempt that will be retried ended with.
-pub(crate) enum Failure<'a, T, E> {
-    Error(&'a E),
-    Value(&'a T),
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    TimedOut(Duration),
-}
-
-impl<T, E: fmt::Display> fmt::Display for Failure<'_, T, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Error(e) => e.fmt(f),
-            Self::Value(_) => f.write_str("the outcome was classified as retryable"),
-            Self::TimedOut(limit) => write!(f, "timed out after {limit:?}"),
-        }
-    }
-}
-
-/// Tells the hook and the log that attempt `attempt` will be retried.
-#[cold]
-pub(crate) fn notify_retry<T, E, H>(
-    hook: &mut H,
-    attempt: u32,
-    max_attempts: u32,
-    delay: Duration,
-    failure: Failure<'_, T, E>,
-) where
-    E: fmt::Display,
-    H: RetryHook<T, E>,
-{
-    tracing::info!(
-        attempt,
-        max_attempts,
-        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-        error = %failure,
-        "attempt failed, retrying"
-    );
-    match failure {
-        Failure::Error(e) => hook.on_retry(attempt, delay, e),
-        Failure::Value(v) => hook.on_retry_value(attempt, delay, v),
-        Failure::TimedOut(limit) => hook.on_retry_timeout(attempt, delay, limit),
-    }
-}
-
-/// Logs the end of a call that did not succeed.
-#[cold]
-pub(crate) fn log_stop(
-    attempts: u32,
-    max_attempts: u32,
-    reason: super::StopReason,
-    error: Option<&dyn fmt::Display>,
-) {
-    let error = error.map(tracing::field::display);
-    if reason == super::StopReason::Fatal {
-        tracing::debug!(attempts, max_attempts, %reason, error, "not retryable, giving up");
-    } else {
-        tracing::warn!(attempts, max_attempts, %reason, error, "giving up");
     }
 }

@@ -9,7 +9,7 @@
 //! - Blocking: [`RetryPolicy::retry`], or [`RetryPolicy::call`] to set a
 //!   classifier, an [`on_retry`](Call::on_retry) hook, a [`Sleeper`] and a
 //!   [`Clock`](crate::clock::Clock).
-//! - Async (feature `tokio`): [`RetryPolicy::retry_async`], or
+//! - Async (feature `tokio`): `RetryPolicy::retry_async`, or
 //!   `RetryPolicy::call_async`. Closures may borrow from the caller's
 //!   stack, dropping the future stops everything, and each attempt may have a
 //!   timeout.
@@ -48,6 +48,7 @@ mod error;
 mod hook;
 mod interceptor;
 mod policy;
+mod report;
 
 #[cfg(feature = "tokio")]
 pub use asynchronous::AsyncCall;

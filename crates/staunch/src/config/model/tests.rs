@@ -238,3 +238,84 @@ fn missing_file_is_an_io_error_naming_the_path() {
         "{err}"
     );
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "enabled",
+        "max_attempts",
+        "strategy",
+        "base_delay",
+        "multiplier",
+        "max_delay",
+        "jitter",
+        "jitter_factor",
+        "max_retry_after",
+        "deadline",
+        "attempt_timeout",
+        "bogus",
+    ];
+
+    fn any_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|v| v.to_string()),
+            any::<f64>().prop_map(|v| format!("{v:?}")),
+            Just("nan".to_owned()),
+            Just("-inf".to_owned()),
+            Just("true".to_owned()),
+            "\"[a-z0-9.]{0,8}\"",
+            Just("[1, 2]".to_owned()),
+            Just("{ a = 1 }".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_retry_table_is_read_or_refused_without_panic(
+            entries in proptest::collection::vec((0..KEYS.len(), any_value()), 0..6),
+        ) {
+            let mut text = String::from("[retry]\n");
+            for (key, value) in &entries {
+                text.push_str(&format!("{} = {}\n", KEYS[*key], value));
+            }
+            match StaunchConfig::from_toml_str(&text) {
+                Ok(config) => {
+                    // Whatever is accepted makes a policy that computes delays.
+                    let policy = config.retry_policy();
+                    prop_assert!(policy.max_attempts() >= 1);
+                }
+                Err(ConfigError::Invalid { field, .. }) => prop_assert!(!field.is_empty()),
+                Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn any_text_is_read_or_refused_without_panic(text in "\\PC{0,60}") {
+            let _ = StaunchConfig::from_toml_str(&text);
+        }
+
+        #[test]
+        fn any_environment_is_applied_or_refused_without_panic(
+            values in proptest::collection::vec("\\PC{0,12}", 7),
+        ) {
+            let names = [
+                "RESILIENCE_ENABLED",
+                "RESILIENCE_RETRY_ENABLED",
+                "RETRY_MAX_ATTEMPTS",
+                "RETRY_BASE_DELAY",
+                "RETRY_MAX_DELAY",
+                "RETRY_EXPONENTIAL_BASE",
+                "RETRY_JITTER",
+            ];
+            let env = MapEnv::from_pairs(names.iter().copied().zip(values.iter().map(String::as_str)));
+            let mut config = StaunchConfig::default();
+            if let Err(err) = config.apply_env(&env) {
+                let field = err.field().unwrap_or_default().to_owned();
+                prop_assert!(names.contains(&field.as_str()), "{}", err);
+                prop_assert_eq!(config, StaunchConfig::default());
+            }
+        }
+    }
+}
