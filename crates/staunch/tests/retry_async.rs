@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use staunch::retry::{RetryHook, RetryPolicy, StopReason};
+use staunch::retry::{Interceptor, RetryHook, RetryPolicy, StopReason, Verdict};
 use tokio::time::Instant;
 
 fn secs(s: u64) -> Duration {
@@ -189,6 +189,83 @@ async fn deadline_stops_before_an_over_long_async_sleep() {
     assert_eq!(err.attempts(), 3);
     assert_eq!(start.elapsed(), secs(3));
     assert_eq!(err.last_error(), Some(&"down"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fatal_error_stops_the_async_call_at_once() {
+    let start = Instant::now();
+    let mut calls = 0;
+    let err = RetryPolicy::default()
+        .call_async(|| {
+            calls += 1;
+            async { Err::<(), _>(404) }
+        })
+        .when(|status| *status >= 500)
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!((calls, err.reason()), (1, StopReason::Fatal));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_raises_the_async_delay_and_is_capped() {
+    let policy = RetryPolicy::builder()
+        .with_max_retry_after(secs(30))
+        .build();
+    let start = Instant::now();
+    let mut at = Vec::new();
+    let mut hints = [10u64, 600].into_iter();
+    let _ = policy
+        .call_async(|| {
+            at.push(start.elapsed());
+            let hint = hints.next().unwrap_or(0);
+            async move { Err::<(), _>(hint) }
+        })
+        .classify(|r: &Result<(), u64>| match r {
+            Err(hint) => Verdict::retry_after(Duration::from_secs(*hint)),
+            Ok(()) => Verdict::Success,
+        })
+        .run()
+        .await;
+    // 10 s (hint above the 1 s backoff), then 30 s (600 s capped).
+    assert_eq!(at, [secs(0), secs(10), secs(40)]);
+}
+
+/// A stand-in retry budget that allows one retry per call.
+#[derive(Default)]
+struct OneRetry {
+    retries: u32,
+}
+
+impl Interceptor for OneRetry {
+    fn before_retry(&mut self, _: u32, _: Duration) -> Result<(), StopReason> {
+        self.retries += 1;
+        if self.retries > 1 {
+            Err(StopReason::BudgetExhausted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn interceptor_refusing_a_retry_ends_the_async_call() {
+    let policy = RetryPolicy::builder().with_max_attempts(5).build();
+    let err = policy
+        .call_async_with(OneRetry::default(), |budget| {
+            let seen = budget.retries;
+            async move { Err::<(), _>(format!("after {seen} retries")) }
+        })
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), StopReason::BudgetExhausted);
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(
+        err.last_error().map(String::as_str),
+        Some("after 1 retries")
+    );
 }
 
 #[test]

@@ -189,7 +189,7 @@ impl<'p, F, I, C, H> AsyncCall<'p, F, I, C, H> {
     /// future is dropped); an attempt cut by the deadline ends the call with
     /// [`StopReason::Deadline`]. An `Ok` that the classifier wanted retried
     /// is returned as is when retrying stops.
-    pub async fn run<T, E, Fut>(mut self) -> Result<T, RetryError<E>>
+    pub async fn run<T, E, Fut>(self) -> Result<T, RetryError<E>>
     where
         I: Interceptor,
         F: FnMut(&mut I) -> Fut,
@@ -199,12 +199,88 @@ impl<'p, F, I, C, H> AsyncCall<'p, F, I, C, H> {
         E: fmt::Display,
     {
         let mut run = RetryRun::new(self.policy, self.interceptor, now);
-        let mut last = None;
+        let limit = match run.begin_attempt(now) {
+            Ok(limit) => limit,
+            Err(reason) => return stopped(&run, None, reason),
+        };
+        let parts = Parts {
+            op: self.op,
+            classifier: self.classifier,
+            hook: self.hook,
+        };
+        if limit.is_some() {
+            return parts.retry_loop(run, Resume::Begun(limit)).await;
+        }
+        // A first attempt without a time limit needs no timer: the common
+        // case, a success at once, stays this small.
+        let mut parts = parts;
+        let outcome = (parts.op)(run.interceptor_mut()).await;
+        match run.end_attempt(parts.classifier.classify(&outcome), now) {
+            Step::Done => outcome.map_err(|e| success_err(&run, e)),
+            Step::Stop(reason) => stopped(&run, Some(outcome), reason),
+            Step::Retry { delay } => {
+                let failure = match &outcome {
+                    Ok(value) => Failure::Value(value),
+                    Err(e) => Failure::Error(e),
+                };
+                let max = run.policy().max_attempts();
+                notify_retry(&mut parts.hook, run.attempts(), max, delay, failure);
+                let resume = Resume::Sleep {
+                    last: Some(outcome),
+                    delay,
+                };
+                parts.retry_loop(run, resume).await
+            }
+        }
+    }
+}
+
+/// Where [`Parts::retry_loop`] picks a call up.
+enum Resume<T, E> {
+    /// An attempt was begun with this time limit; run it.
+    Begun(Option<Duration>),
+    /// Sleep `delay`, then begin the next attempt.
+    Sleep {
+        last: Option<Result<T, E>>,
+        delay: Duration,
+    },
+}
+
+/// The operation, classifier and hook of a call, once it runs.
+struct Parts<F, C, H> {
+    op: F,
+    classifier: C,
+    hook: H,
+}
+
+impl<F, C, H> Parts<F, C, H> {
+    /// The retry loop, from `resume` to the end of the call.
+    async fn retry_loop<I, T, E, Fut>(
+        mut self,
+        mut run: RetryRun<'_, I>,
+        resume: Resume<T, E>,
+    ) -> Result<T, RetryError<E>>
+    where
+        I: Interceptor,
+        F: FnMut(&mut I) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        C: Classify<T, E>,
+        H: RetryHook<T, E>,
+        E: fmt::Display,
+    {
+        let mut limit = match resume {
+            Resume::Begun(limit) => limit,
+            Resume::Sleep { last, delay } => {
+                tokio::time::sleep(delay).await;
+                match run.begin_attempt(now) {
+                    Ok(limit) => limit,
+                    Err(reason) => return stopped(&run, last, reason),
+                }
+            }
+        };
+        // The outcome of the attempt before the current one.
+        let mut last;
         loop {
-            let limit = match run.begin_attempt(now) {
-                Ok(limit) => limit,
-                Err(reason) => return stopped(&run, last, reason),
-            };
             let attempt = (self.op)(run.interceptor_mut());
             // `None` when the attempt ran out of time.
             let finished = match limit {
@@ -233,6 +309,10 @@ impl<'p, F, I, C, H> AsyncCall<'p, F, I, C, H> {
             let max = run.policy().max_attempts();
             notify_retry(&mut self.hook, run.attempts(), max, delay, failure);
             tokio::time::sleep(delay).await;
+            limit = match run.begin_attempt(now) {
+                Ok(limit) => limit,
+                Err(reason) => return stopped(&run, last, reason),
+            };
         }
     }
 }
