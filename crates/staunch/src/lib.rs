@@ -11,7 +11,9 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod backoff;
 pub mod breaker;
 pub mod clock;
 pub mod config;
 pub mod pool;
+pub mod retry;
