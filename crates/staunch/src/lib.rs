@@ -11,6 +11,7 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod breaker;
+pub mod budget;
 pub mod clock;
 pub mod config;
-pub mod breaker;
