@@ -15,3 +15,4 @@ pub mod breaker;
 pub mod budget;
 pub mod clock;
 pub mod config;
+pub mod pool;

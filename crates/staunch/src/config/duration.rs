@@ -35,14 +35,17 @@ pub fn parse_duration(field: &str, text: &str) -> Result<Duration, ConfigError> 
         "h" => 3600.0,
         _ => return Err(bad_duration(field, text)),
     };
-    let value: f64 = number.trim().parse().map_err(|_| bad_duration(field, text))?;
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| bad_duration(field, text))?;
     secs_to_duration(field, value * scale, text)
 }
 
 /// Converts seconds to a [`Duration`], refusing negative, NaN, infinite and
 /// over-long values.
 fn secs_to_duration(field: &str, secs: f64, shown: &str) -> Result<Duration, ConfigError> {
-    if !secs.is_finite() || secs < 0.0 || secs > MAX_CONFIG_SECS {
+    if !secs.is_finite() || !(0.0..=MAX_CONFIG_SECS).contains(&secs) {
         return Err(bad_duration(field, shown));
     }
     Ok(Duration::from_secs_f64(secs))
