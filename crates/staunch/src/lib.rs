@@ -15,4 +15,5 @@ pub mod breaker;
 pub mod budget;
 pub mod clock;
 pub mod config;
+pub mod metrics;
 pub mod pool;
