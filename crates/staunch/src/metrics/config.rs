@@ -22,7 +22,7 @@ pub const MAX_BREAKER_EVENTS: usize = 1_000_000;
 /// |----------------------|---------|---------------------------------|
 /// | `retention`          | `"24h"` | whole hours from 1 h to 168 h   |
 /// | `max_endpoints`      | `64`    | 1 to 10 000                     |
-/// | `max_breaker_events` | `10000` | 1 to 1 000 000                  |
+/// | `max_breaker_events` | `4096`  | 1 to 1 000 000                  |
 ///
 /// Memory is fixed by `retention` × endpoints seen (at most
 /// `max_endpoints` + 2: records without an endpoint and the overflow have
@@ -47,17 +47,18 @@ pub struct MetricsConfig {
     pub retention: Duration,
     /// How many endpoints get their own figures. Default 64.
     pub max_endpoints: usize,
-    /// How many breaker transitions are kept; the oldest go first. Default
-    /// 10 000.
+    /// How many breaker transitions are kept; the oldest go first. The log
+    /// is allocated up front (about 200 bytes an event; keys are cut to 64
+    /// bytes, reasons to 96). Default 4096.
     pub max_breaker_events: usize,
 }
 
 impl MetricsConfig {
-    /// The defaults: 24 h retention, 64 endpoints, 10 000 breaker events.
+    /// The defaults: 24 h retention, 64 endpoints, 4096 breaker events.
     pub const DEFAULT: Self = Self {
         retention: Duration::from_secs(24 * 3600),
         max_endpoints: 64,
-        max_breaker_events: 10_000,
+        max_breaker_events: 4096,
     };
 
     /// Sets [`retention`](Self::retention).
@@ -93,9 +94,14 @@ impl MetricsConfig {
         let secs = self.retention.as_secs();
         let whole_hours = self.retention.subsec_nanos() == 0 && secs % 3600 == 0;
         if !whole_hours || !(1..=u64::from(MAX_HOURS)).contains(&(secs / 3600)) {
+            let shown = if whole_hours {
+                format!("{}h", secs / 3600)
+            } else {
+                crate::config::format_duration(self.retention)
+            };
             return Err(ConfigError::invalid(
                 "metrics.retention",
-                crate::config::format_duration(self.retention),
+                shown,
                 "a whole number of hours from 1h to 168h",
             ));
         }

@@ -6,33 +6,59 @@ use std::time::SystemTime;
 
 use crate::breaker::{CircuitState, Transition};
 
-/// Keys and reasons longer than this are cut (at a character boundary), so
-/// the log's size is fixed by its capacity.
-pub(crate) const MAX_TEXT: usize = 128;
-
-fn cut(text: &str) -> Box<str> {
-    let mut end = text.len().min(MAX_TEXT);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].into()
+/// Text kept inline, cut to `N` bytes at a character boundary, so that every
+/// event has the same size and the log's memory is fixed by its capacity.
+#[derive(Clone, Copy)]
+pub(crate) struct InlineText<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
 }
 
+impl<const N: usize> InlineText<N> {
+    fn new(text: &str) -> Self {
+        let mut end = text.len().min(N).min(usize::from(u8::MAX));
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0; N];
+        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
+        Self {
+            len: end as u8,
+            bytes,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Always valid: cut at a character boundary of a `str`.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for InlineText<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+/// Longest key kept, in bytes.
+pub(crate) const MAX_KEY: usize = 64;
+/// Longest reason kept, in bytes.
+pub(crate) const MAX_REASON: usize = 96;
+
 /// One kept transition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct StoredEvent {
-    pub(crate) key: Box<str>,
+    pub(crate) key: InlineText<MAX_KEY>,
+    pub(crate) reason: InlineText<MAX_REASON>,
     pub(crate) from: CircuitState,
     pub(crate) to: CircuitState,
     pub(crate) at: SystemTime,
     pub(crate) failure_count: u64,
-    pub(crate) reason: Box<str>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Ring {
     events: VecDeque<StoredEvent>,
-    text_bytes: usize,
     dropped: u64,
 }
 
@@ -46,12 +72,6 @@ impl Ring {
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped
     }
-
-    fn pop_oldest(&mut self) {
-        if let Some(old) = self.events.pop_front() {
-            self.text_bytes -= old.key.len() + old.reason.len();
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -61,9 +81,13 @@ pub(crate) struct EventLog {
 }
 
 impl EventLog {
+    /// A log holding up to `capacity` events, allocated up front.
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            ring: Mutex::new(Ring::default()),
+            ring: Mutex::new(Ring {
+                events: VecDeque::with_capacity(capacity),
+                dropped: 0,
+            }),
             capacity,
         }
     }
@@ -76,28 +100,26 @@ impl EventLog {
     /// older than `expire_before`.
     pub(crate) fn push(&self, transition: &Transition, expire_before: SystemTime) {
         let event = StoredEvent {
-            key: cut(&transition.key),
+            key: InlineText::new(&transition.key),
+            reason: InlineText::new(&transition.reason),
             from: transition.from,
             to: transition.to,
             at: transition.at,
             failure_count: transition.failure_count,
-            reason: cut(&transition.reason),
         };
         let mut ring = self.lock();
         while ring.events.front().is_some_and(|e| e.at < expire_before) {
-            ring.pop_oldest();
+            ring.events.pop_front();
         }
-        if ring.events.len() == self.capacity {
-            ring.pop_oldest();
+        if ring.events.len() >= self.capacity {
+            ring.events.pop_front();
             ring.dropped += 1;
         }
-        ring.text_bytes += event.key.len() + event.reason.len();
         ring.events.push_back(event);
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        let ring = self.lock();
-        ring.events.capacity() * std::mem::size_of::<StoredEvent>() + ring.text_bytes
+        self.lock().events.capacity() * std::mem::size_of::<StoredEvent>()
     }
 }
 
@@ -127,7 +149,7 @@ mod tests {
             );
         }
         let ring = log.lock();
-        let keys: Vec<_> = ring.iter().map(|e| e.key.to_string()).collect();
+        let keys: Vec<_> = ring.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["k2", "k3", "k4"]);
         assert_eq!(ring.dropped(), 2);
     }
@@ -148,23 +170,22 @@ mod tests {
     #[test]
     fn long_text_is_cut_on_a_char_boundary() {
         let key = "é".repeat(100);
-        let cut = cut(&key);
-        assert!(cut.len() <= MAX_TEXT);
-        assert!(key.starts_with(&*cut));
+        let cut = InlineText::<MAX_KEY>::new(&key);
+        assert_eq!(cut.as_str().len(), MAX_KEY);
+        assert!(key.starts_with(cut.as_str()));
+        let odd = InlineText::<5>::new("ééé");
+        assert_eq!(odd.as_str(), "éé");
     }
 
     #[test]
-    fn memory_is_bounded_by_capacity() {
+    fn memory_is_fixed_by_capacity() {
         let log = EventLog::new(4);
+        let before = log.memory_bytes();
         let long = "x".repeat(1000);
         for i in 0..100 {
             log.push(&transition(&long, i), SystemTime::UNIX_EPOCH);
         }
-        let per_event = std::mem::size_of::<StoredEvent>() + 2 * MAX_TEXT;
-        assert!(
-            log.memory_bytes() <= 8 * per_event,
-            "{}",
-            log.memory_bytes()
-        );
+        assert_eq!(log.memory_bytes(), before);
+        assert!(before >= 4 * std::mem::size_of::<StoredEvent>());
     }
 }

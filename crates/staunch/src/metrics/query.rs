@@ -99,7 +99,11 @@ impl MetricsStore {
             let view = slot.view();
             for (i, point) in points.iter_mut().enumerate() {
                 let start = (first_hour + i as u32) * 60;
-                view.sum(window.from.max(start), window.to.min(start.saturating_add(59)), point);
+                view.sum(
+                    window.from.max(start),
+                    window.to.min(start.saturating_add(59)),
+                    point,
+                );
             }
         }
         let points = points
@@ -158,13 +162,13 @@ impl MetricsStore {
             .iter()
             .filter(|e| window.contains(e.at))
             .map(|e| BreakerEvent {
-                key: e.key.to_string(),
+                key: e.key.as_str().to_string(),
                 from: e.from,
                 to: e.to,
                 at: rfc3339(e.at),
                 at_unix_ms: unix_millis(e.at),
                 failure_count: e.failure_count,
-                reason: e.reason.to_string(),
+                reason: e.reason.as_str().to_string(),
             })
             .collect();
         Ok(BreakerEvents {

@@ -89,7 +89,7 @@ impl MetricsStore {
     pub fn record_attempt(&self, record: &AttemptRecord) {
         let delta = Delta::attempt(record);
         self.index
-            .get(record.endpoint.as_deref())
+            .get(record.endpoint.as_ref())
             .record(minute_of(record.at), &delta);
     }
 
@@ -97,7 +97,7 @@ impl MetricsStore {
     pub fn record_call(&self, record: &CallRecord) {
         let delta = Delta::call(record);
         self.index
-            .get(record.endpoint.as_deref())
+            .get(record.endpoint.as_ref())
             .record(minute_of(record.at), &delta);
     }
 
@@ -105,7 +105,7 @@ impl MetricsStore {
     /// endpoint named by its key.
     pub fn record_transition(&self, transition: &Transition) {
         self.index
-            .get(Some(&transition.key))
+            .get_by_name(&transition.key)
             .record_transition(transition.to);
         let expire_before = self
             .clock

@@ -1,10 +1,33 @@
 //! Minute numbers and RFC 3339 text for the wall clock.
 
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    /// The last minute this thread converted: `[start, end)` and its number.
+    /// Records come in time order, so most conversions are two comparisons
+    /// instead of a subtraction and a division.
+    static LAST_MINUTE: Cell<(SystemTime, SystemTime, u32)> =
+        const { Cell::new((UNIX_EPOCH, UNIX_EPOCH, 0)) };
+}
 
 /// Minutes since the Unix epoch; times before it count as minute 0, times
 /// past the year 10 000 as the last minute.
+#[inline]
 pub(crate) fn minute_of(at: SystemTime) -> u32 {
+    LAST_MINUTE.with(|last| {
+        let (start, end, minute) = last.get();
+        if start <= at && at < end {
+            return minute;
+        }
+        let minute = compute_minute(at);
+        let start = minute_start(minute);
+        last.set((start, start + Duration::from_secs(60), minute));
+        minute
+    })
+}
+
+fn compute_minute(at: SystemTime) -> u32 {
     let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     u32::try_from(secs / 60).unwrap_or(u32::MAX)
 }
@@ -64,6 +87,18 @@ mod tests {
         assert_eq!(rfc3339(at(951_782_400)), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(at(1_700_000_000)), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(at(4_102_444_799)), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn cached_minute_matches_computed_minute() {
+        let base = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for offset in [0, 1, 59, 60, 61, 3599, 3600, 30, 0, 7200, 119] {
+            let at = base + Duration::from_millis(offset * 1000 + 999);
+            assert_eq!(minute_of(at), compute_minute(at), "{offset}");
+        }
+        let far = UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 120);
+        assert_eq!(minute_of(far), u32::MAX);
+        assert_eq!(minute_of(far), u32::MAX, "cached");
     }
 
     #[test]
