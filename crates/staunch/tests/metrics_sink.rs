@@ -2,13 +2,24 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use staunch::breaker::{CircuitState, Transition};
+use staunch::clock::ManualClock;
 use staunch::metrics::{
-    AttemptOutcome, AttemptRecord, CallOutcome, CallRecord, FanOut, MetricsSink, MetricsStore,
-    NoopSink,
+    AttemptOutcome, AttemptRecord, CallOutcome, CallRecord, FanOut, MetricsConfig, MetricsSink,
+    MetricsStore, NoopSink,
 };
+
+/// The fixed instant every record is stamped with; stores read the same.
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn store() -> Arc<MetricsStore> {
+    let clock = ManualClock::starting_at(now());
+    Arc::new(MetricsStore::with_clock(MetricsConfig::default(), clock).unwrap())
+}
 
 #[derive(Default)]
 struct Recorder {
@@ -39,22 +50,22 @@ fn open(key: &str) -> Transition {
         key: key.into(),
         from: CircuitState::Closed,
         to: CircuitState::Open,
-        at: SystemTime::now(),
+        at: now(),
         failure_count: 5,
         reason: "threshold".into(),
     }
 }
 
 fn feed(sink: &dyn MetricsSink) {
-    let now = SystemTime::now();
+    let at = now();
     sink.record_attempt(&AttemptRecord::new(
         1,
         1,
         AttemptOutcome::RetryableFailure,
-        now,
+        at,
     ));
-    sink.record_attempt(&AttemptRecord::new(1, 2, AttemptOutcome::Success, now));
-    sink.record_call(&CallRecord::new(1, 2, CallOutcome::Success, now));
+    sink.record_attempt(&AttemptRecord::new(1, 2, AttemptOutcome::Success, at));
+    sink.record_call(&CallRecord::new(1, 2, CallOutcome::Success, at));
     sink.record_transition(&open("p1"));
 }
 
@@ -62,7 +73,7 @@ fn feed(sink: &dyn MetricsSink) {
 fn fan_out_delivers_every_record_to_every_sink() {
     let first = Arc::new(Recorder::default());
     let second = Arc::new(Recorder::default());
-    let store = Arc::new(MetricsStore::default());
+    let store = store();
     let fan_out = FanOut::new()
         .with(first.clone())
         .with(second.clone())
@@ -82,7 +93,7 @@ fn fan_out_delivers_every_record_to_every_sink() {
 
 #[test]
 fn store_works_behind_a_shared_trait_object() {
-    let store = Arc::new(MetricsStore::default());
+    let store = store();
     let sink: Arc<dyn MetricsSink> = store.clone();
     feed(&*sink);
     assert_eq!(store.summary().totals.successes_by_attempt.at(2), 1);

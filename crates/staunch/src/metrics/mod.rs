@@ -31,6 +31,7 @@
 //! assert!(store.timeseries(0).is_err()); // hours must be 1 to 168
 //! ```
 
+mod cold;
 mod config;
 mod endpoint;
 mod events;
@@ -44,6 +45,7 @@ mod report;
 mod sink;
 mod store;
 mod time;
+mod totals;
 
 pub use config::{MetricsConfig, MAX_BREAKER_EVENTS, MAX_ENDPOINTS, MAX_HOURS};
 pub use index::{NO_ENDPOINT, OTHER_ENDPOINT};
@@ -51,8 +53,8 @@ pub use layout::LATENCY_BUCKETS_SECONDS;
 pub use prometheus::{encode_prometheus, PROMETHEUS_CONTENT_TYPE};
 pub use record::{AttemptOutcome, AttemptRecord, CallOutcome, CallRecord, EndpointId};
 pub use report::{
-    BreakerEvent, BreakerEvents, CallsByOutcome, EndpointBreakdown, EndpointStats,
-    FailuresByReason, HourPoint, LatencyStats, SuccessesByAttempt, Summary, TimeSeries, Totals,
+    BreakerEvent, BreakerEvents, EndpointBreakdown, EndpointStats, HourPoint, Summary, TimeSeries,
 };
 pub use sink::{FanOut, MetricsSink, NoopSink};
 pub use store::MetricsStore;
+pub use totals::{CallsByOutcome, FailuresByReason, LatencyStats, SuccessesByAttempt, Totals};

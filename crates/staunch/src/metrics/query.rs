@@ -7,9 +7,9 @@ use super::config::check_hours;
 use super::layout::Counts;
 use super::report::{
     BreakerEvent, BreakerEvents, EndpointBreakdown, EndpointStats, HourPoint, Summary, TimeSeries,
-    Totals,
 };
 use super::time::{minute_of, minute_start, rfc3339, unix_millis, unix_secs};
+use super::totals::Totals;
 use super::MetricsStore;
 use crate::config::ConfigError;
 
