@@ -13,7 +13,9 @@
 
 pub mod backoff;
 pub mod breaker;
+pub mod budget;
 pub mod clock;
 pub mod config;
+pub mod metrics;
 pub mod pool;
 pub mod retry;
