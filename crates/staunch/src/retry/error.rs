@@ -2,6 +2,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::time::Duration;
 
 /// Why retrying stopped without a success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +19,18 @@ pub enum StopReason {
     BudgetExhausted,
     /// Something plugged into the retry loop refused the attempt.
     Rejected,
+    /// The circuit breaker guarding the call is open (or isolated, or its
+    /// probe slots are busy); no attempt was made and no sleep was started.
+    CircuitOpen {
+        /// When the breaker lets the next probe through, if known.
+        next_probe_in: Option<Duration>,
+    },
+    /// Every endpoint of the pool is open or already failed this call; the
+    /// call failed at once without sleeping.
+    AllUnavailable {
+        /// When the first endpoint lets a probe through again, if known.
+        next_probe_in: Option<Duration>,
+    },
 }
 
 impl StopReason {
@@ -33,19 +46,43 @@ impl StopReason {
                 "too many retries system-wide; the service is likely struggling"
             }
             Self::Rejected => "the attempt was refused before it started",
+            Self::CircuitOpen { .. } => {
+                "the circuit breaker is open; wait for the next probe or use another endpoint"
+            }
+            Self::AllUnavailable { .. } => {
+                "every endpoint is unavailable; retry after the next probe time"
+            }
         }
     }
 }
 
 impl fmt::Display for StopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        let text = match self {
             Self::Exhausted => "retries exhausted",
             Self::Fatal => "not retryable",
             Self::Deadline => "deadline reached",
             Self::BudgetExhausted => "retry budget exhausted",
             Self::Rejected => "attempt rejected",
-        })
+            Self::CircuitOpen { next_probe_in } => {
+                return write_unavailable(f, "circuit open", *next_probe_in)
+            }
+            Self::AllUnavailable { next_probe_in } => {
+                return write_unavailable(f, "all endpoints unavailable", *next_probe_in)
+            }
+        };
+        f.write_str(text)
+    }
+}
+
+fn write_unavailable(
+    f: &mut fmt::Formatter<'_>,
+    what: &str,
+    next_probe_in: Option<Duration>,
+) -> fmt::Result {
+    match next_probe_in {
+        Some(d) => write!(f, "{what}, next probe in {:.1} s", d.as_secs_f64()),
+        None => f.write_str(what),
     }
 }
 
@@ -191,5 +228,22 @@ mod tests {
         let io = std::io::Error::other("reset");
         let err = RetryError::new(Some(io), 3, StopReason::Exhausted);
         assert_eq!(err.source().unwrap().to_string(), "reset");
+    }
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_reasons_say_when_the_next_probe_is() {
+        let open = StopReason::CircuitOpen {
+            next_probe_in: Some(Duration::from_millis(12_340)),
+        };
+        assert_eq!(open.to_string(), "circuit open, next probe in 12.3 s");
+        let all = StopReason::AllUnavailable {
+            next_probe_in: None,
+        };
+        assert_eq!(all.to_string(), "all endpoints unavailable");
     }
 }
