@@ -1,27 +1,13 @@
 //! Open, half-open, isolate and reset: one test per rule of the design,
 //! all on fake time.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use staunch::breaker::{Breaker, BreakerConfig, BreakerError, CircuitState};
-use staunch::clock::ManualClock;
+use staunch::breaker::{BreakerConfig, BreakerError, CircuitState};
 
-fn breaker(config: BreakerConfig) -> (Breaker, ManualClock) {
-    let clock = ManualClock::new();
-    let breaker = Breaker::with_clock("svc", config, Arc::new(clock.clone())).unwrap();
-    (breaker, clock)
-}
-
-fn fail(b: &Breaker) -> Option<CircuitState> {
-    b.try_acquire().expect("admitted").failure()
-}
-
-fn succeed(b: &Breaker) -> Option<CircuitState> {
-    b.try_acquire().expect("admitted").success()
-}
-
-const SEC: Duration = Duration::from_secs(1);
+#[path = "support/breaker.rs"]
+mod support;
+use support::{breaker, fail, succeed, SEC};
 
 #[test]
 fn open_rejects_every_call_at_once_saying_when_the_next_probe_goes() {

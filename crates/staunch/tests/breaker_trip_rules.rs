@@ -1,26 +1,10 @@
 //! The trip rules of the design, one test each, all on fake time.
 
-use std::sync::Arc;
-use std::time::Duration;
+use staunch::breaker::{BreakerConfig, BreakerError, CircuitState, Outcome};
 
-use staunch::breaker::{Breaker, BreakerConfig, BreakerError, CircuitState, Outcome};
-use staunch::clock::ManualClock;
-
-fn breaker(config: BreakerConfig) -> (Breaker, ManualClock) {
-    let clock = ManualClock::new();
-    let breaker = Breaker::with_clock("svc", config, Arc::new(clock.clone())).unwrap();
-    (breaker, clock)
-}
-
-fn fail(b: &Breaker) -> Option<CircuitState> {
-    b.try_acquire().expect("admitted").failure()
-}
-
-fn succeed(b: &Breaker) -> Option<CircuitState> {
-    b.try_acquire().expect("admitted").success()
-}
-
-const SEC: Duration = Duration::from_secs(1);
+#[path = "support/breaker.rs"]
+mod support;
+use support::{breaker, fail, succeed, SEC};
 
 #[test]
 fn failure_threshold_failures_within_the_window_open_the_breaker() {

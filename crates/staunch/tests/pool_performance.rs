@@ -4,46 +4,13 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use staunch::clock::ManualClock;
 use staunch::pool::{
-    performance_score, Endpoint, Outcome, PerformanceScore, Pool, Random, SelectContext, Strategy,
+    performance_score, Endpoint, Outcome, PerformanceScore, Random, SelectContext, Strategy,
 };
 
-fn pool_of(n: usize) -> Pool<usize> {
-    Pool::builder()
-        .with_endpoints((0..n).map(|i| Endpoint::new(format!("ep-{i}"), i)))
-        .with_clock(ManualClock::new())
-        .build()
-        .expect("valid pool")
-}
-
-fn record(pool: &Pool<usize>, index: usize, successes: usize, failures: usize, latency_ms: u64) {
-    let entry = &pool.entries()[index];
-    let latency = Duration::from_millis(latency_ms);
-    for _ in 0..successes {
-        entry.stats().record(Outcome::Success, latency);
-    }
-    for _ in 0..failures {
-        entry.stats().record(Outcome::Failure, latency);
-    }
-}
-
-fn counts<S: Strategy<usize>>(
-    pool: &Pool<usize>,
-    strategy: &S,
-    draws: usize,
-    seed: u64,
-) -> Vec<usize> {
-    let mut ctx = SelectContext::seeded(seed);
-    let mut counts = vec![0; pool.len()];
-    for _ in 0..draws {
-        counts[*pool
-            .select(strategy, &mut ctx)
-            .expect("an endpoint")
-            .address()] += 1;
-    }
-    counts
-}
+#[path = "support/pool.rs"]
+mod support;
+use support::{counts, pool_of, record};
 
 #[test]
 fn performance_score_picks_the_best_endpoint() {
