@@ -16,7 +16,7 @@ use super::run::FailoverRun;
 use crate::breaker::BreakerRegistry;
 use crate::budget::RetryBudget;
 use crate::metrics::MetricsSink;
-use crate::pool::{AvailabilityFn, Pool, SelectContext, Strategy};
+use crate::pool::{AvailabilityFn, EndpointEntry, Pool, SelectContext, Strategy};
 
 /// Runs calls over a [`Pool`]: each attempt goes to an endpoint chosen by a
 /// [`Strategy`] among those whose circuit breaker (one per endpoint id, from
@@ -85,7 +85,8 @@ pub(crate) struct Shared<A> {
     pub(crate) hedging: Hedging,
     pub(crate) seed: Option<u64>,
     pub(crate) calls: AtomicU64,
-    pub(crate) available: Box<AvailabilityFn<A>>,
+    /// The breaker check strategies see ([`AvailabilityFn`], and `Send`).
+    pub(crate) available: Box<dyn Fn(&EndpointEntry<A>) -> bool + Send + Sync>,
 }
 
 impl<A> Clone for Failover<A> {
@@ -180,7 +181,12 @@ impl<A> Shared<A> {
             Some(seed) => SelectContext::from_rng(SmallRng::seed_from_u64(mix(seed, id))),
             None => SelectContext::new(),
         };
-        (id, ctx.with_available(&*self.available))
+        (id, ctx.with_available(self.available_fn()))
+    }
+
+    /// The breaker check, as selection contexts take it.
+    pub(crate) fn available_fn(&self) -> &AvailabilityFn<A> {
+        &*self.available
     }
 
     /// A generator for hedge selections of call `call_id`, attempt `attempt`.

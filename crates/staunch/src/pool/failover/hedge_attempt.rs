@@ -153,7 +153,7 @@ where
 fn hedge_context<'a, A, F, C>(env: &HedgeEnv<'a, A, F, C>, attempt: u32) -> SelectContext<'a, A> {
     let shared = env.shared;
     let mut ctx = SelectContext::from_rng(shared.hedge_rng(env.call_id, attempt))
-        .with_available(&*shared.available);
+        .with_available(shared.available_fn());
     for id in &env.busy {
         ctx.exclude(Arc::clone(id));
     }
