@@ -87,7 +87,8 @@ impl<A: Send + Sync + 'static> FailoverBuilder<A> {
     }
 
     /// Sets a retry budget, usually shared by every caller of the upstream:
-    /// each call deposits once, each retry and each hedge withdraws.
+    /// each call deposits once when its first attempt is sent, each retry
+    /// and each hedge withdraws.
     #[must_use]
     pub fn with_budget(mut self, budget: impl Into<Arc<RetryBudget>>) -> Self {
         self.budget = Some(budget.into());
@@ -112,7 +113,7 @@ impl<A: Send + Sync + 'static> FailoverBuilder<A> {
         self
     }
 
-    /// Sets the hedging of [`call_hedged`](Failover::call_hedged).
+    /// Sets the hedging of `Failover::call_hedged`.
     #[must_use]
     pub fn with_hedging(mut self, hedging: Hedging) -> Self {
         self.hedging = hedging;

@@ -39,8 +39,8 @@ use crate::pool::{AvailabilityFn, EndpointEntry, Pool, SelectContext, Strategy};
 ///
 /// The rules live in an [`Interceptor`](crate::retry::Interceptor),
 /// [`FailoverRun`], driven by the ordinary retry executors: blocking
-/// [`call`](Self::call), async [`call_async`](Self::call_async) and hedged
-/// [`call_hedged`](Self::call_hedged) (feature `tokio`). Cloning is cheap and
+/// [`call`](Self::call), async `call_async` and hedged
+/// `call_hedged` (feature `tokio`). Cloning is cheap and
 /// shares everything.
 ///
 /// ```
@@ -74,6 +74,9 @@ pub struct Failover<A> {
     shared: Arc<Shared<A>>,
 }
 
+/// [`AvailabilityFn`] that can move between threads.
+pub(crate) type SendAvailabilityFn<A> = dyn Fn(&EndpointEntry<A>) -> bool + Send + Sync;
+
 /// Everything calls share.
 pub(crate) struct Shared<A> {
     pub(crate) pool: Arc<Pool<A>>,
@@ -86,7 +89,7 @@ pub(crate) struct Shared<A> {
     pub(crate) seed: Option<u64>,
     pub(crate) calls: AtomicU64,
     /// The breaker check strategies see ([`AvailabilityFn`], and `Send`).
-    pub(crate) available: Box<dyn Fn(&EndpointEntry<A>) -> bool + Send + Sync>,
+    pub(crate) available: Box<SendAvailabilityFn<A>>,
 }
 
 impl<A> Clone for Failover<A> {
@@ -135,7 +138,7 @@ impl<A> Failover<A> {
         self.shared.failover_delay
     }
 
-    /// The hedging settings of [`call_hedged`](Self::call_hedged).
+    /// The hedging settings of `call_hedged`.
     pub fn hedging(&self) -> Hedging {
         self.shared.hedging
     }

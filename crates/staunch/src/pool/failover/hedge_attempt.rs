@@ -27,6 +27,9 @@ pub(crate) struct HedgeEnv<'a, A, F, C> {
     pub(crate) busy: Vec<Arc<str>>,
 }
 
+/// A failed leg's outcome, and the hedge it came from (`None`: the first leg).
+type Failure<A, T, E> = (Result<T, E>, Option<Arc<EndpointEntry<A>>>);
+
 /// A hedge in flight (or finished: `future` is `None`).
 struct Leg<A, Fut> {
     future: Option<Pin<Box<Fut>>>,
@@ -68,7 +71,7 @@ where
     let mut timer = pin!(tokio::time::sleep(delay));
     let mut hedges_left = hedging.max_hedges();
     // The latest failure, and the hedge it came from.
-    let mut last: Option<(Result<T, E>, Option<Arc<EndpointEntry<A>>>)> = None;
+    let mut last: Option<Failure<A, T, E>> = None;
     let mut selector: Option<SelectContext<'_, A>> = None;
     poll_fn(|cx| loop {
         if !first_done {

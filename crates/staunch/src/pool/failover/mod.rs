@@ -19,13 +19,13 @@
 //! - when no breaker would admit a call, the call fails at once with
 //!   [`StopReason::AllUnavailable`](crate::retry::StopReason) and the
 //!   soonest next probe time, without sleeping;
-//! - each call deposits into the budget, each retry and each hedge
+//! - each call sent deposits into the budget, each retry and each hedge
 //!   withdraws; a refused retry ends the call with `BudgetExhausted`;
 //! - every attempt and call is recorded on the endpoint's statistics, its
 //!   breaker and the sink.
 //!
-//! [`Failover::call`] is blocking; [`Failover::call_async`] and the hedged
-//! [`Failover::call_hedged`] need the `tokio` feature. [`PoolConfig`] is the
+//! [`Failover::call`] is blocking; `Failover::call_async` and the hedged
+//! `Failover::call_hedged` need the `tokio` feature. [`PoolConfig`] is the
 //! `[pool]` configuration section.
 //!
 //! ```

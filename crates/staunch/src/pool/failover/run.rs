@@ -8,17 +8,18 @@ use std::time::{Duration, Instant};
 use super::error::FailoverError;
 use super::failover::Shared;
 use super::feedback::{Feedback, Report};
-use super::report::{
-    call_outcome, emit_attempt, settle, try_begin, unavailable, AttemptReport, Settled,
-};
+use super::report::{emit_attempt, settle, try_begin, unavailable, AttemptReport, Settled};
 use super::target::Target;
 use crate::breaker::OwnedPermit;
-use crate::metrics::{AttemptOutcome, CallRecord};
+use crate::metrics::AttemptOutcome;
 use crate::pool::{EndpointEntry, InFlight, SelectContext, Selected};
-use crate::retry::{AttemptRecord, Interceptor, RetryError, StopReason, Verdict};
+use crate::retry::{AttemptRecord, RetryError, StopReason, Verdict};
+
+mod intercept;
 
 /// One call over a [`Failover`](super::Failover): the endpoints it tried,
-/// the attempt in flight, and the [`Interceptor`] that applies the rules.
+/// the attempt in flight, and the [`Interceptor`](crate::retry::Interceptor)
+/// that applies the rules.
 ///
 /// - `before_attempt` chooses the endpoint (the one planned when the retry
 ///   was decided, if its breaker still admits a call; else a fresh choice),
@@ -30,7 +31,8 @@ use crate::retry::{AttemptRecord, Interceptor, RetryError, StopReason, Verdict};
 /// - `adjust_delay` chooses the next endpoint: an endpoint not yet tried
 ///   gets the failover delay instead of the backoff; none available stops the
 ///   call at once, before any sleep.
-/// - `before_retry` asks the retry budget.
+/// - `before_retry` asks the retry budget (the call deposited when its
+///   first attempt was sent).
 /// - `finished` sends the call record.
 ///
 /// Dropping the run (a cancelled call) ends the attempt in flight without
@@ -221,104 +223,6 @@ impl<'a, A> FailoverRun<'a, A> {
                 latency,
             },
         );
-    }
-}
-
-impl<A> Interceptor for FailoverRun<'_, A> {
-    fn before_attempt(&mut self, attempt: u32) -> Result<(), StopReason> {
-        if attempt == 1 {
-            if let Some(budget) = &self.shared.budget {
-                budget.deposit();
-            }
-            self.started = Some(self.shared.pool.clock().now());
-        }
-        self.error_text.clear();
-        match self.acquire(attempt) {
-            Ok(current) => {
-                self.sent += 1;
-                self.current = Some(current);
-                Ok(())
-            }
-            Err(reason) => {
-                self.emit(attempt, AttemptOutcome::Rejected, None, Duration::ZERO);
-                Err(reason)
-            }
-        }
-    }
-
-    fn after_attempt(&mut self, record: &AttemptRecord) {
-        let report = self.feedback.map(Feedback::take);
-        let Some(current) = self.current.take() else {
-            return;
-        };
-        match report {
-            Some(report) => self.settle_reported(current, record, report),
-            None => self.settle(current, record.verdict, record.timed_out),
-        }
-    }
-
-    fn adjust_delay(
-        &mut self,
-        attempt: u32,
-        delay: Duration,
-    ) -> Result<Option<Duration>, StopReason> {
-        let shared = self.shared;
-        let Ok(next) = shared.pool.select(&*shared.strategy, &mut self.ctx) else {
-            self.emit(attempt + 1, AttemptOutcome::Rejected, None, Duration::ZERO);
-            return Err(unavailable(shared));
-        };
-        let fresh = !self.ctx.is_excluded(next.id());
-        if fresh {
-            self.failovers += 1;
-            tracing::debug!(
-                call_id = self.call_id,
-                attempt,
-                from = self.last.as_ref().map(|e| e.id()),
-                to = next.id(),
-                backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                "failing over"
-            );
-        }
-        self.planned = Some(next);
-        Ok(fresh.then_some(shared.failover_delay))
-    }
-
-    fn before_retry(&mut self, attempt: u32, delay: Duration) -> Result<(), StopReason> {
-        self.delay_before = delay;
-        if let Some(budget) = &self.shared.budget {
-            if !budget.try_withdraw() {
-                let planned = self.planned.take();
-                self.emit(
-                    attempt + 1,
-                    AttemptOutcome::BudgetDenied,
-                    planned.as_ref().map(Selected::entry),
-                    Duration::ZERO,
-                );
-                return Err(StopReason::BudgetExhausted);
-            }
-        }
-        Ok(())
-    }
-
-    fn finished(&mut self, attempts: u32, stop: Option<StopReason>) {
-        let Some(sink) = &self.shared.sink else {
-            return;
-        };
-        let clock = self.shared.pool.clock();
-        let _ = attempts;
-        let mut record = CallRecord::new(
-            self.call_id,
-            self.sent,
-            call_outcome(stop),
-            clock.system_now(),
-        );
-        if let Some(started) = self.started {
-            record = record.with_duration(clock.now().saturating_duration_since(started));
-        }
-        if let Some(entry) = self.last_endpoint() {
-            record = record.with_endpoint(Arc::clone(entry.shared_id()));
-        }
-        sink.record_call(&record);
     }
 }
 
