@@ -75,6 +75,11 @@ impl Breaker {
         }
     }
 
+    /// The shared state, for permits that own their breaker handle.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// The breaker's key (provider, endpoint, host).
     pub fn key(&self) -> &str {
         &self.shared.key

@@ -16,6 +16,10 @@
 //! failed last (for region affinity), the caller's availability check (for
 //! example "its breaker is not open") and a seedable random generator.
 //!
+//! A [`Failover`] runs calls over a pool: each attempt on an endpoint chosen
+//! by a strategy among those whose circuit breaker is not open, retries on
+//! other endpoints, hedging, retry budget and metrics (see [`failover`]).
+//!
 //! ```
 //! use staunch::pool::{Endpoint, Pool, PerformanceScore, SelectContext};
 //!
@@ -42,6 +46,7 @@ mod endpoint;
 mod entry;
 mod error;
 mod ewma;
+pub mod failover;
 mod guard;
 mod members;
 #[allow(clippy::module_inception)]
@@ -55,6 +60,9 @@ pub use builder::PoolBuilder;
 pub use endpoint::{Endpoint, Tags, DEFAULT_WEIGHT};
 pub use entry::EndpointEntry;
 pub use error::{NoEndpoint, PoolError, PoolErrorKind};
+pub use failover::{
+    Failover, FailoverBuilder, FailoverError, FailoverRun, Hedging, PoolConfig, Target,
+};
 pub use guard::InFlight;
 pub use pool::Pool;
 pub use select::{

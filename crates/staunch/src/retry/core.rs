@@ -181,7 +181,7 @@ impl<'p, I: Interceptor> RetryRun<'p, I> {
 
     #[inline(never)]
     fn decide(&mut self, verdict: Verdict, now: impl FnOnce() -> Instant) -> Step {
-        let hint = match verdict {
+        let mut hint = match verdict {
             Verdict::Success => {
                 self.interceptor.finished(self.attempts, None);
                 return Step::Done;
@@ -193,10 +193,20 @@ impl<'p, I: Interceptor> RetryRun<'p, I> {
             return Step::Stop(self.stop(StopReason::Exhausted));
         }
         let backoff = self.next_backoff();
-        let delay = match hint {
+        let mut delay = match hint {
             Some(hint) => backoff.max(hint.min(self.policy.max_retry_after)),
             None => backoff,
         };
+        // A failover may replace the delay (and with it the hint, which was
+        // about the endpoint that just failed), or end the call at once.
+        match self.interceptor.adjust_delay(self.attempts, delay) {
+            Ok(None) => {}
+            Ok(Some(replaced)) => {
+                delay = replaced;
+                hint = None;
+            }
+            Err(reason) => return Step::Stop(self.stop(reason)),
+        }
         if let Some(deadline) = self.deadline {
             // A hint past the deadline fails fast even when it is capped: the
             // other side said it will not be ready in time.

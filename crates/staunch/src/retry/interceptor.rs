@@ -28,7 +28,9 @@ pub struct AttemptRecord {
 ///   [`after_attempt`](Self::after_attempt);
 /// - a retry budget refuses retries in [`before_retry`](Self::before_retry);
 /// - endpoint selection picks the endpoint of each attempt in
-///   `before_attempt` (the operation reads it through
+///   `before_attempt`, and may shorten the wait before a retry that goes to
+///   another endpoint in [`adjust_delay`](Self::adjust_delay) (the operation
+///   reads the endpoint through
 ///   [`RetryPolicy::call_with`](super::RetryPolicy::call_with), which hands
 ///   the interceptor to it);
 /// - a metrics sink records every attempt and [`finished`](Self::finished)
@@ -51,6 +53,24 @@ pub trait Interceptor {
     #[inline]
     fn after_attempt(&mut self, record: &AttemptRecord) {
         let _ = record;
+    }
+
+    /// The policy is about to retry after attempt `attempt` with `delay` (the
+    /// backoff, raised by a server hint if there was one). Called before the
+    /// deadline check and before [`before_retry`](Self::before_retry).
+    ///
+    /// `Ok(None)` keeps `delay`. `Ok(Some(d))` sleeps `d` instead, and the
+    /// server hint no longer applies (it was about the attempt that just
+    /// failed; a failover sends the retry elsewhere). An `Err` ends the call
+    /// at once with that reason, without sleeping (no endpoint left to try).
+    #[inline]
+    fn adjust_delay(
+        &mut self,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<Option<Duration>, StopReason> {
+        let _ = (attempt, delay);
+        Ok(None)
     }
 
     /// The policy decided to retry after attempt `attempt`, sleeping `delay`.
@@ -84,6 +104,15 @@ impl<I: Interceptor + ?Sized> Interceptor for &mut I {
     }
 
     #[inline]
+    fn adjust_delay(
+        &mut self,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<Option<Duration>, StopReason> {
+        (**self).adjust_delay(attempt, delay)
+    }
+
+    #[inline]
     fn before_retry(&mut self, attempt: u32, delay: Duration) -> Result<(), StopReason> {
         (**self).before_retry(attempt, delay)
     }
@@ -105,6 +134,18 @@ impl<A: Interceptor, B: Interceptor> Interceptor for (A, B) {
     fn after_attempt(&mut self, record: &AttemptRecord) {
         self.0.after_attempt(record);
         self.1.after_attempt(record);
+    }
+
+    /// `B` sees the delay as `A` left it; the last replacement wins.
+    #[inline]
+    fn adjust_delay(
+        &mut self,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<Option<Duration>, StopReason> {
+        let first = self.0.adjust_delay(attempt, delay)?;
+        let second = self.1.adjust_delay(attempt, first.unwrap_or(delay))?;
+        Ok(second.or(first))
     }
 
     #[inline]

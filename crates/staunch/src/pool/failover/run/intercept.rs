@@ -1,0 +1,114 @@
+//! The [`Interceptor`] side of [`FailoverRun`]: what happens at each step
+//! of the retry loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::FailoverRun;
+use crate::metrics::{AttemptOutcome, CallRecord};
+use crate::pool::failover::feedback::Feedback;
+use crate::pool::failover::report::{call_outcome, unavailable};
+use crate::pool::Selected;
+use crate::retry::{AttemptRecord, Interceptor, StopReason};
+
+impl<A> Interceptor for FailoverRun<'_, A> {
+    fn before_attempt(&mut self, attempt: u32) -> Result<(), StopReason> {
+        if attempt == 1 {
+            self.started = Some(self.shared.pool.clock().now());
+        }
+        self.error_text.clear();
+        match self.acquire(attempt) {
+            Ok(current) => {
+                // A call counts as a request for the budget once it is sent:
+                // calls refused here earn no retries.
+                if self.sent == 0 {
+                    if let Some(budget) = &self.shared.budget {
+                        budget.deposit();
+                    }
+                }
+                self.sent += 1;
+                self.current = Some(current);
+                Ok(())
+            }
+            Err(reason) => {
+                self.emit(attempt, AttemptOutcome::Rejected, None, Duration::ZERO);
+                Err(reason)
+            }
+        }
+    }
+
+    fn after_attempt(&mut self, record: &AttemptRecord) {
+        let report = self.feedback.map(Feedback::take);
+        let Some(current) = self.current.take() else {
+            return;
+        };
+        match report {
+            Some(report) => self.settle_reported(current, record, report),
+            None => self.settle(current, record.verdict, record.timed_out),
+        }
+    }
+
+    fn adjust_delay(
+        &mut self,
+        attempt: u32,
+        delay: Duration,
+    ) -> Result<Option<Duration>, StopReason> {
+        let shared = self.shared;
+        let Ok(next) = shared.pool.select(&*shared.strategy, &mut self.ctx) else {
+            self.emit(attempt + 1, AttemptOutcome::Rejected, None, Duration::ZERO);
+            return Err(unavailable(shared));
+        };
+        let fresh = !self.ctx.is_excluded(next.id());
+        if fresh {
+            self.failovers += 1;
+            tracing::debug!(
+                call_id = self.call_id,
+                attempt,
+                from = self.last.as_ref().map(|e| e.id()),
+                to = next.id(),
+                backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "failing over"
+            );
+        }
+        self.planned = Some(next);
+        Ok(fresh.then_some(shared.failover_delay))
+    }
+
+    fn before_retry(&mut self, attempt: u32, delay: Duration) -> Result<(), StopReason> {
+        self.delay_before = delay;
+        if let Some(budget) = &self.shared.budget {
+            if !budget.try_withdraw() {
+                let planned = self.planned.take();
+                self.emit(
+                    attempt + 1,
+                    AttemptOutcome::BudgetDenied,
+                    planned.as_ref().map(Selected::entry),
+                    Duration::ZERO,
+                );
+                return Err(StopReason::BudgetExhausted);
+            }
+        }
+        Ok(())
+    }
+
+    fn finished(&mut self, attempts: u32, stop: Option<StopReason>) {
+        let Some(sink) = &self.shared.sink else {
+            return;
+        };
+        let clock = self.shared.pool.clock();
+        let _ = attempts;
+        let mut record = CallRecord::new(
+            self.call_id,
+            self.sent,
+            call_outcome(stop),
+            clock.system_now(),
+        );
+        if let Some(started) = self.started {
+            record = record.with_duration(clock.now().saturating_duration_since(started));
+        }
+        if let Some(entry) = self.last_endpoint() {
+            record = record.with_endpoint(Arc::clone(entry.shared_id()));
+        }
+        sink.record_call(&record);
+    }
+}
