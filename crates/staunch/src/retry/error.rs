@@ -25,8 +25,10 @@ pub enum StopReason {
         /// When the breaker lets the next probe through, if known.
         next_probe_in: Option<Duration>,
     },
-    /// Every endpoint of the pool is open or already failed this call; the
-    /// call failed at once without sleeping.
+    /// No endpoint of the pool would admit a call (every breaker is open,
+    /// isolated or out of probe slots); the call failed at once without
+    /// sleeping. Endpoints that already failed this call but still admit
+    /// calls are reused after the backoff instead.
     AllUnavailable {
         /// When the first endpoint lets a probe through again, if known.
         next_probe_in: Option<Duration>,
