@@ -42,6 +42,7 @@
 //! ```
 
 pub mod active;
+pub mod admin;
 pub mod attempt;
 pub mod body;
 pub mod cli;
@@ -49,6 +50,7 @@ pub mod client;
 pub mod config;
 pub mod control;
 pub mod endpoint;
+pub mod engine;
 mod error;
 pub mod headers;
 mod proxy;
@@ -56,6 +58,7 @@ mod reply;
 pub mod routes;
 mod secret;
 mod server;
+mod state;
 
 pub use active::ActiveConfig;
 pub use cli::{check_config, Cli, Command, ServeArgs};
@@ -63,3 +66,4 @@ pub use endpoint::{Endpoint, EndpointKind};
 pub use error::GatewayError;
 pub use secret::{Secret, SecretUrl};
 pub use server::{serve, DrainReport, Gateway, GatewayHandle};
+pub use state::GatewayState;
