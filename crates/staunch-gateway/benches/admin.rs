@@ -2,6 +2,9 @@
 //! `GET /api/v1/metrics/retries/timeseries?hours=24` and `GET /metrics`,
 //! called in-process (no socket), so the figures are the handlers' own cost.
 
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -56,7 +59,8 @@ fn loaded_api() -> AdminApi {
                 2
             };
             store.record_call(
-                &CallRecord::new(call, attempts, CallOutcome::Success, now).with_endpoint(id.as_str()),
+                &CallRecord::new(call, attempts, CallOutcome::Success, now)
+                    .with_endpoint(id.as_str()),
             );
         }
         clock.advance(Duration::from_secs(60));
@@ -65,15 +69,25 @@ fn loaded_api() -> AdminApi {
 }
 
 async fn get(api: &AdminApi, path: &'static str) -> usize {
-    let request = http::Request::get(path).body(Empty::<Bytes>::new()).unwrap();
+    let request = http::Request::get(path)
+        .body(Empty::<Bytes>::new())
+        .unwrap();
     let response = api.handle(request).await;
     assert_eq!(response.status(), 200);
-    response.into_body().collect().await.unwrap().to_bytes().len()
+    response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .len()
 }
 
 fn admin(c: &mut Criterion) {
     let api = loaded_api();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let mut group = c.benchmark_group("admin");
     group.bench_function("timeseries_24h_50_endpoints", |b| {
         b.to_async(&rt)
@@ -87,7 +101,8 @@ fn admin(c: &mut Criterion) {
             .iter(|| get(&api, "/api/v1/metrics/retries/by-proxy?hours=24"))
     });
     group.bench_function("breakers_50_endpoints", |b| {
-        b.to_async(&rt).iter(|| get(&api, "/api/v1/circuit-breakers"))
+        b.to_async(&rt)
+            .iter(|| get(&api, "/api/v1/circuit-breakers"))
     });
     group.finish();
 }

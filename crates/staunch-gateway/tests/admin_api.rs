@@ -38,7 +38,8 @@ async fn policy_get_shows_the_live_policy() {
 async fn policy_put_changes_only_the_fields_sent_and_get_shows_it() {
     let gateway = start_gateway(GatewayConfig::default()).await;
     let admin = Admin::new(&gateway);
-    let body = json!({ "max_attempts": 5, "jitter": "full", "timeout": 2.5, "retry_status_codes": [503] });
+    let body =
+        json!({ "max_attempts": 5, "jitter": "full", "timeout": 2.5, "retry_status_codes": [503] });
     let put = admin.put_json("/api/v1/retry/policy", &body).await;
     assert_eq!(put.status, 200, "{}", put.text);
     assert_eq!(put.json["max_attempts"], 5);
@@ -89,7 +90,11 @@ async fn each_policy_range_limit_is_accepted_just_inside_and_refused_just_outsid
         assert_eq!(refused.error_code(), "invalid_field");
         assert_eq!(refused.json["details"]["field"], field);
         // A list is refused naming its first bad entry.
-        let bad = if outside.is_array() { &outside[0] } else { &outside };
+        let bad = if outside.is_array() {
+            &outside[0]
+        } else {
+            &outside
+        };
         assert_eq!(&refused.json["details"]["value"], bad);
         assert!(refused.json["details"]["allowed"].is_string());
         // The refused value did not land.
@@ -126,7 +131,10 @@ async fn bad_policy_bodies_are_400_with_the_error_shape_never_500() {
 async fn a_body_over_64_kib_is_413() {
     let gateway = start_gateway(GatewayConfig::default()).await;
     let admin = Admin::new(&gateway);
-    let huge = format!("{{\"max_attempts\": 3, \"pad\": \"{}\"}}", "x".repeat(70 * 1024));
+    let huge = format!(
+        "{{\"max_attempts\": 3, \"pad\": \"{}\"}}",
+        "x".repeat(70 * 1024)
+    );
     let answer = admin.put("/api/v1/retry/policy", huge).await;
     assert_eq!(answer.status, 413);
     assert_eq!(answer.error_code(), "body_too_large");
@@ -187,17 +195,24 @@ async fn failures_through_the_proxy_show_on_the_breaker_and_it_opens() {
     let admin = Admin::new(&gateway);
     let client = direct_client();
     for _ in 0..5 {
-        let r = within(client.get(gateway_url(&gateway, "/api/x")).send()).await.unwrap();
+        let r = within(client.get(gateway_url(&gateway, "/api/x")).send())
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
     let dead_breaker = admin.get("/api/v1/circuit-breakers/api-dead").await;
     assert_eq!(dead_breaker.status, 200);
     assert_eq!(dead_breaker.json["state"], "open", "{}", dead_breaker.text);
     assert_eq!(dead_breaker.json["failure_count"], 5);
-    assert!(dead_breaker.json["opened_at"].as_str().unwrap().ends_with('Z'));
+    assert!(dead_breaker.json["opened_at"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
     assert!(dead_breaker.json["next_probe_in"].as_f64().unwrap() > 0.0);
     // Now the open one is skipped: one attempt, straight to the live backend.
-    let r = within(client.get(gateway_url(&gateway, "/api/x")).send()).await.unwrap();
+    let r = within(client.get(gateway_url(&gateway, "/api/x")).send())
+        .await
+        .unwrap();
     assert_eq!(header(&r, "x-staunch-attempts").as_deref(), Some("1"));
     let events = admin.get("/api/v1/circuit-breakers/metrics?hours=1").await;
     assert_eq!(events.status, 200);
@@ -214,14 +229,20 @@ async fn isolate_and_reset_by_hand() {
     let dead = closed_port().await;
     let gateway = start_gateway(two_route_config(dead, &live)).await;
     let admin = Admin::new(&gateway);
-    let isolated = admin.post("/api/v1/circuit-breakers/api-live/isolate").await;
+    let isolated = admin
+        .post("/api/v1/circuit-breakers/api-live/isolate")
+        .await;
     assert_eq!(isolated.status, 200);
     assert_eq!(isolated.json["state"], "isolated");
     assert_eq!(isolated.json["id"], "api-live");
     let r = within(direct_client().get(gateway_url(&gateway, "/api")).send())
         .await
         .unwrap();
-    assert_eq!(r.status(), 503, "the dead one fails, the live one is isolated");
+    assert_eq!(
+        r.status(),
+        503,
+        "the dead one fails, the live one is isolated"
+    );
     let reset = admin.post("/api/v1/circuit-breakers/api-live/reset").await;
     assert_eq!(reset.status, 200);
     assert_eq!(reset.json["state"], "closed");
@@ -296,7 +317,9 @@ async fn retry_metrics_routes_answer_with_the_store_figures() {
     let gateway = start_gateway(two_route_config(dead, &live)).await;
     let client = direct_client();
     for _ in 0..3 {
-        within(client.get(gateway_url(&gateway, "/api/x")).send()).await.unwrap();
+        within(client.get(gateway_url(&gateway, "/api/x")).send())
+            .await
+            .unwrap();
     }
     let admin = Admin::new(&gateway);
     let summary = admin.get("/api/v1/metrics/retries").await;
@@ -308,16 +331,24 @@ async fn retry_metrics_routes_answer_with_the_store_figures() {
     assert_eq!(summary.json["retention_hours"], 24);
     assert_eq!(summary.json["budget"]["deposited"], 3);
     assert_eq!(summary.json["budget"]["withdrawn"], 3);
-    let series = admin.get("/api/v1/metrics/retries/timeseries?hours=2").await;
+    let series = admin
+        .get("/api/v1/metrics/retries/timeseries?hours=2")
+        .await;
     assert_eq!(series.status, 200);
     let points = series.json["points"].as_array().unwrap();
     let retries: u64 = points.iter().map(|p| p["retries"].as_u64().unwrap()).sum();
     assert_eq!(retries, 3);
     let by = admin.get("/api/v1/metrics/retries/by-proxy?hours=1").await;
     let endpoints = by.json["endpoints"].as_array().unwrap();
-    let dead_row = endpoints.iter().find(|e| e["endpoint"] == "api-dead").unwrap();
+    let dead_row = endpoints
+        .iter()
+        .find(|e| e["endpoint"] == "api-dead")
+        .unwrap();
     assert_eq!(dead_row["failures_by_reason"]["retryable_failure"], 3);
-    let live_row = endpoints.iter().find(|e| e["endpoint"] == "api-live").unwrap();
+    let live_row = endpoints
+        .iter()
+        .find(|e| e["endpoint"] == "api-live")
+        .unwrap();
     assert_eq!(live_row["successes"], 3);
     assert!(live_row["latency"]["avg_ms"].as_f64().unwrap() >= 0.0);
 }
@@ -325,14 +356,17 @@ async fn retry_metrics_routes_answer_with_the_store_figures() {
 #[tokio::test]
 async fn healthz_and_readyz_answer_and_readyz_is_503_when_everything_is_open() {
     let live = Upstream::ok("live").await;
-    let config = GatewayConfig::default().with_route(
-        RouteConfig::new("/").with_backend("only", live.url()),
-    ).with_upstream_proxy(ProxyConfig::new("px", "http://127.0.0.1:9"));
+    let config = GatewayConfig::default()
+        .with_route(RouteConfig::new("/").with_backend("only", live.url()))
+        .with_upstream_proxy(ProxyConfig::new("px", "http://127.0.0.1:9"));
     let gateway = start_gateway(config).await;
     let admin = Admin::new(&gateway);
     for path in ["/healthz", "/api/v1/healthz"] {
         let answer = admin.get(path).await;
-        assert_eq!((answer.status.as_u16(), answer.json["status"].as_str()), (200, Some("ok")));
+        assert_eq!(
+            (answer.status.as_u16(), answer.json["status"].as_str()),
+            (200, Some("ok"))
+        );
     }
     let ready = admin.get("/readyz").await;
     assert_eq!(ready.status, 200);
@@ -393,12 +427,20 @@ async fn no_cors_headers_are_sent_even_to_a_preflight() {
     .await
     .unwrap();
     assert_eq!(preflight.status(), 405);
-    let get = within(client.get(&url).header("origin", "http://evil.example").send())
-        .await
-        .unwrap();
+    let get = within(
+        client
+            .get(&url)
+            .header("origin", "http://evil.example")
+            .send(),
+    )
+    .await
+    .unwrap();
     for response in [&preflight, &get] {
         assert!(
-            !response.headers().keys().any(|k| k.as_str().starts_with("access-control-")),
+            !response
+                .headers()
+                .keys()
+                .any(|k| k.as_str().starts_with("access-control-")),
             "{:?}",
             response.headers()
         );
@@ -414,8 +456,14 @@ async fn dashboard_and_openapi_are_served_from_the_binary() {
     assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
     assert!(page.text.contains("id=\"breakers\""));
     assert!(page.text.contains("/api/v1/circuit-breakers"));
-    assert!(!page.text.contains("http://") && !page.text.contains("https://") || !page.text.contains("<script src"));
-    assert!(!page.text.contains("<script src") && !page.text.contains("<link"), "no external assets");
+    assert!(
+        !page.text.contains("http://") && !page.text.contains("https://")
+            || !page.text.contains("<script src")
+    );
+    assert!(
+        !page.text.contains("<script src") && !page.text.contains("<link"),
+        "no external assets"
+    );
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("connect-src 'self'"), "{csp}");
     let doc = admin.get("/openapi.yaml").await;

@@ -39,8 +39,14 @@ async fn on_loopback_with_a_token_mutating_calls_need_it_and_reads_do_not() {
     assert_eq!(refused.status, 401);
     assert_eq!(refused.error_code(), "unauthorized");
     assert_eq!(refused.json["details"]["reason"], "missing");
-    assert!(refused.headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-    assert_eq!(anonymous.get("/api/v1/retry/policy").await.json["max_attempts"], 3);
+    assert!(refused.headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    assert_eq!(
+        anonymous.get("/api/v1/retry/policy").await.json["max_attempts"],
+        3
+    );
 
     let wrong = Admin::new(&gateway).with_token("s3cret-admin-tokeN");
     let refused = wrong
@@ -56,14 +62,20 @@ async fn on_loopback_with_a_token_mutating_calls_need_it_and_reads_do_not() {
         .put_json("/api/v1/retry/policy", &json!({ "max_attempts": 4 }))
         .await;
     assert_eq!(accepted.status, 200);
-    assert_eq!(anonymous.get("/api/v1/retry/policy").await.json["max_attempts"], 4);
+    assert_eq!(
+        anonymous.get("/api/v1/retry/policy").await.json["max_attempts"],
+        4
+    );
 }
 
 #[tokio::test]
 async fn the_scheme_is_case_insensitive_and_other_schemes_are_refused() {
     let gateway = start_gateway(GatewayConfig::default().with_admin_token(TOKEN)).await;
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let url = format!("http://{}/api/v1/circuit-breakers/x/reset", gateway.admin_addr());
+    let url = format!(
+        "http://{}/api/v1/circuit-breakers/x/reset",
+        gateway.admin_addr()
+    );
     for (value, status) in [
         (format!("bearer {TOKEN}"), 404),
         (format!("Bearer   {TOKEN}  "), 404),
@@ -105,10 +117,19 @@ async fn off_loopback_every_call_needs_the_token_except_the_page() {
         assert_eq!(answer.status, 401, "{path}");
         assert_eq!(answer.error_code(), "unauthorized");
     }
-    assert_eq!(anonymous.get("/").await.status, 200, "the static page holds no data");
+    assert_eq!(
+        anonymous.get("/").await.status,
+        200,
+        "the static page holds no data"
+    );
     let mut admin = anonymous;
     admin = admin.with_token(TOKEN);
-    for path in ["/healthz", "/metrics", "/api/v1/circuit-breakers", "/openapi.yaml"] {
+    for path in [
+        "/healthz",
+        "/metrics",
+        "/api/v1/circuit-breakers",
+        "/openapi.yaml",
+    ] {
         assert_eq!(admin.get(path).await.status, 200, "{path}");
     }
     assert_eq!(admin.get("/api/v1/nothing").await.status, 404);
@@ -123,7 +144,11 @@ async fn a_reload_without_a_token_is_refused_while_bound_off_loopback() {
         .with_admin_listen("127.0.0.1:0");
     let err = gateway.handle().apply(reloaded).unwrap_err();
     assert_eq!(err.field(), Some("admin.token"));
-    assert_eq!(admin.get("/healthz").await.status, 401, "the token still applies");
+    assert_eq!(
+        admin.get("/healthz").await.status,
+        401,
+        "the token still applies"
+    );
 }
 
 #[tokio::test]
@@ -131,7 +156,9 @@ async fn starting_off_loopback_without_a_token_is_refused() {
     let config = GatewayConfig::default()
         .with_listen("127.0.0.1:0")
         .with_admin_listen("0.0.0.0:0");
-    let err = Gateway::start(ConfigSource::fixed(config)).await.unwrap_err();
+    let err = Gateway::start(ConfigSource::fixed(config))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("admin.token"), "{err}");
 }
 
@@ -165,18 +192,30 @@ async fn proxy_credentials_never_appear_in_responses_logs_or_metric_labels() {
     let live = FakeProxy::start("live", None).await;
     let backend = Upstream::status(503).await;
     let config = GatewayConfig::default()
-        .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{USER}:{PASSWORD}@{dead}")))
-        .with_upstream_proxy(ProxyConfig::new("live", format!("http://{USER}:{PASSWORD}@{}", live.addr)))
+        .with_upstream_proxy(ProxyConfig::new(
+            "dead",
+            format!("http://{USER}:{PASSWORD}@{dead}"),
+        ))
+        .with_upstream_proxy(ProxyConfig::new(
+            "live",
+            format!("http://{USER}:{PASSWORD}@{}", live.addr),
+        ))
         .with_route(RouteConfig::new("/b").with_backend("b", backend.url()));
     let gateway = start_gateway(config).await;
     let client = forward_client(&gateway);
     for _ in 0..6 {
-        let _ = within(client.get("http://origin.test/x").send()).await.unwrap();
-        let _ = within(direct_client().get(gateway_url(&gateway, "/b")).send()).await.unwrap();
+        let _ = within(client.get("http://origin.test/x").send())
+            .await
+            .unwrap();
+        let _ = within(direct_client().get(gateway_url(&gateway, "/b")).send())
+            .await
+            .unwrap();
     }
     let admin = Admin::new(&gateway);
     admin.post("/api/v1/circuit-breakers/live/isolate").await;
-    let failed = within(client.get("http://origin.test/x").send()).await.unwrap();
+    let failed = within(client.get("http://origin.test/x").send())
+        .await
+        .unwrap();
     let failed_text = failed.text().await.unwrap();
     let mut shown = vec![failed_text];
     for path in [
@@ -204,7 +243,10 @@ async fn proxy_credentials_never_appear_in_responses_logs_or_metric_labels() {
     shown.push(String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned());
     for text in &shown {
         assert!(!text.contains(PASSWORD), "password leaked: {text}");
-        assert!(!text.contains(&format!("{USER}:")), "user-info leaked: {text}");
+        assert!(
+            !text.contains(&format!("{USER}:")),
+            "user-info leaked: {text}"
+        );
     }
     assert!(!shown.last().unwrap().is_empty(), "the logs were captured");
 }

@@ -29,7 +29,9 @@ fn total(samples: &[Sample], metric: &str, filter: &[(&str, &str)]) -> f64 {
 }
 
 fn n(value: &Value) -> f64 {
-    value.as_f64().unwrap_or_else(|| panic!("not a number: {value}"))
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value}"))
 }
 
 #[tokio::test]
@@ -52,11 +54,15 @@ async fn prometheus_text_parses_and_matches_the_json_summary() {
     // 5 failures each), 2 that end on a 404, 1 limited to a single attempt,
     // which goes straight to ok: the open ones are skipped.
     for _ in 0..7 {
-        let r = within(client.get(gateway_url(&gateway, "/api/a")).send()).await.unwrap();
+        let r = within(client.get(gateway_url(&gateway, "/api/a")).send())
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
     for _ in 0..2 {
-        let r = within(client.get(gateway_url(&gateway, "/missing")).send()).await.unwrap();
+        let r = within(client.get(gateway_url(&gateway, "/missing")).send())
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
     }
     let r = within(
@@ -73,7 +79,10 @@ async fn prometheus_text_parses_and_matches_the_json_summary() {
     let admin = Admin::new(&gateway);
     let text = admin.get("/metrics").await;
     assert_eq!(text.status, 200);
-    assert!(text.headers["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    assert!(text.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
     let samples = parse(&text.text);
     let summary = admin.get("/api/v1/metrics/retries").await.json;
 
@@ -81,10 +90,16 @@ async fn prometheus_text_parses_and_matches_the_json_summary() {
     assert_eq!(summary["calls"], 10);
     assert_eq!(summary["successes"], 8);
     assert_eq!(summary["retries"], 10, "two for each of the first five");
-    assert_eq!(summary["failures_by_reason"]["rejected"], 6, "two skipped by each of the last three");
+    assert_eq!(
+        summary["failures_by_reason"]["rejected"], 6,
+        "two skipped by each of the last three"
+    );
     assert_eq!(summary["failures_by_reason"]["fatal"], 2);
 
-    assert_eq!(total(&samples, "staunch_calls_total", &[]), n(&summary["calls"]));
+    assert_eq!(
+        total(&samples, "staunch_calls_total", &[]),
+        n(&summary["calls"])
+    );
     for (outcome, value) in summary["calls_by_outcome"].as_object().unwrap() {
         assert_eq!(
             total(&samples, "staunch_calls_total", &[("outcome", outcome)]),
@@ -92,9 +107,16 @@ async fn prometheus_text_parses_and_matches_the_json_summary() {
             "calls {outcome}"
         );
     }
-    assert_eq!(total(&samples, "staunch_retries_total", &[]), n(&summary["retries"]));
     assert_eq!(
-        total(&samples, "staunch_attempts_total", &[("outcome", "success")]),
+        total(&samples, "staunch_retries_total", &[]),
+        n(&summary["retries"])
+    );
+    assert_eq!(
+        total(
+            &samples,
+            "staunch_attempts_total",
+            &[("outcome", "success")]
+        ),
         n(&summary["successes"])
     );
     for (reason, value) in summary["failures_by_reason"].as_object().unwrap() {
@@ -106,7 +128,11 @@ async fn prometheus_text_parses_and_matches_the_json_summary() {
     }
     for (attempt, value) in summary["successes_by_attempt"].as_object().unwrap() {
         assert_eq!(
-            total(&samples, "staunch_successes_by_attempt_total", &[("attempt", attempt)]),
+            total(
+                &samples,
+                "staunch_successes_by_attempt_total",
+                &[("attempt", attempt)]
+            ),
             n(value),
             "successes at attempt {attempt}"
         );
@@ -116,11 +142,24 @@ async fn prometheus_text_parses_and_matches_the_json_summary() {
         n(&summary["attempts"])
     );
     let budget = &summary["budget"];
-    assert_eq!(total(&samples, "staunch_budget_deposits_total", &[]), n(&budget["deposited"]));
-    assert_eq!(total(&samples, "staunch_budget_withdrawals_total", &[]), n(&budget["withdrawn"]));
-    assert_eq!(total(&samples, "staunch_budget_denied_total", &[]), n(&budget["denied"]));
     assert_eq!(
-        total(&samples, "staunch_breaker_transitions_total", &[("to", "open")]),
+        total(&samples, "staunch_budget_deposits_total", &[]),
+        n(&budget["deposited"])
+    );
+    assert_eq!(
+        total(&samples, "staunch_budget_withdrawals_total", &[]),
+        n(&budget["withdrawn"])
+    );
+    assert_eq!(
+        total(&samples, "staunch_budget_denied_total", &[]),
+        n(&budget["denied"])
+    );
+    assert_eq!(
+        total(
+            &samples,
+            "staunch_breaker_transitions_total",
+            &[("to", "open")]
+        ),
         n(&summary["breaker_events"])
     );
 
@@ -136,10 +175,17 @@ async fn prometheus_text_parses_and_matches_the_json_summary() {
     assert_eq!(states["ok"], "closed");
     for (id, state) in &states {
         assert_eq!(
-            total(&samples, "staunch_breaker_state", &[("endpoint", id), ("state", state)]),
+            total(
+                &samples,
+                "staunch_breaker_state",
+                &[("endpoint", id), ("state", state)]
+            ),
             1.0,
             "{id} {state}"
         );
-        assert_eq!(total(&samples, "staunch_breaker_state", &[("endpoint", id)]), 1.0);
+        assert_eq!(
+            total(&samples, "staunch_breaker_state", &[("endpoint", id)]),
+            1.0
+        );
     }
 }

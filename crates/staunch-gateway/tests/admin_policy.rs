@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use staunch_gateway::config::{ConfigSource, GatewayConfig, RouteConfig};
 use staunch::budget::BudgetConfig;
+use staunch_gateway::config::{ConfigSource, GatewayConfig, RouteConfig};
 use staunch_gateway::Gateway;
 
 /// A route of `n` entries that all reach the same counting backend.
@@ -45,7 +45,11 @@ async fn a_put_policy_changes_the_attempts_of_the_next_request() {
             Some(expected.to_string())
         );
         let now = backend.seen().len();
-        assert_eq!(now - seen, expected, "backend requests with max_attempts {max_attempts:?}");
+        assert_eq!(
+            now - seen,
+            expected,
+            "backend requests with max_attempts {max_attempts:?}"
+        );
         seen = now;
     }
 }
@@ -65,7 +69,10 @@ async fn the_max_attempts_header_still_overrides_the_live_policy() {
     )
     .await
     .unwrap();
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("4"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("4")
+    );
     assert_eq!(backend.seen().len(), 4);
 }
 
@@ -75,12 +82,22 @@ async fn put_status_codes_decide_what_is_retried() {
     let gateway = start_gateway(GatewayConfig::default().with_route(route_to(&backend, 3))).await;
     let admin = Admin::new(&gateway);
     let client = direct_client();
-    let response = within(client.get(gateway_url(&gateway, "/")).send()).await.unwrap();
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("3"));
+    let response = within(client.get(gateway_url(&gateway, "/")).send())
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("3")
+    );
     admin
-        .put_json("/api/v1/retry/policy", &json!({ "retry_status_codes": [502, 503] }))
+        .put_json(
+            "/api/v1/retry/policy",
+            &json!({ "retry_status_codes": [502, 503] }),
+        )
         .await;
-    let response = within(client.get(gateway_url(&gateway, "/")).send()).await.unwrap();
+    let response = within(client.get(gateway_url(&gateway, "/")).send())
+        .await
+        .unwrap();
     assert_eq!(response.status(), 500);
     assert_eq!(
         header(&response, "x-staunch-attempts").as_deref(),
@@ -94,7 +111,10 @@ fn file_text(backend: &Upstream, retry: &str) -> String {
     text.push_str(retry);
     text.push_str("\n\n[[routes]]\nprefix = \"/\"\nbackends = [\n");
     for i in 0..8 {
-        text.push_str(&format!("  {{ id = \"entry-{i}\", url = \"{}\" }},\n", backend.url()));
+        text.push_str(&format!(
+            "  {{ id = \"entry-{i}\", url = \"{}\" }},\n",
+            backend.url()
+        ));
     }
     text.push_str("]\n");
     text
@@ -105,7 +125,11 @@ async fn sighup_keeps_a_put_field_unless_the_file_changed_that_field() {
     let backend = Upstream::status(503).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("staunch.toml");
-    std::fs::write(&path, file_text(&backend, "max_attempts = 3\nbase_delay = 1")).unwrap();
+    std::fs::write(
+        &path,
+        file_text(&backend, "max_attempts = 3\nbase_delay = 1"),
+    )
+    .unwrap();
     let source = ConfigSource::file(&path)
         .with_env(staunch::config::MapEnv::default())
         .with_listen("127.0.0.1:0".parse().unwrap())
@@ -117,19 +141,39 @@ async fn sighup_keeps_a_put_field_unless_the_file_changed_that_field() {
         .await;
 
     // The file changes base_delay only: the PUT's max_attempts stays.
-    std::fs::write(&path, file_text(&backend, "max_attempts = 3\nbase_delay = 2")).unwrap();
+    std::fs::write(
+        &path,
+        file_text(&backend, "max_attempts = 3\nbase_delay = 2"),
+    )
+    .unwrap();
     gateway.handle().reload().unwrap();
     let policy = admin.get("/api/v1/retry/policy").await.json;
-    assert_eq!((policy["max_attempts"].as_u64(), policy["base_delay"].as_f64()), (Some(6), Some(2.0)));
+    assert_eq!(
+        (
+            policy["max_attempts"].as_u64(),
+            policy["base_delay"].as_f64()
+        ),
+        (Some(6), Some(2.0))
+    );
 
     // The file changes max_attempts: the file wins.
-    std::fs::write(&path, file_text(&backend, "max_attempts = 2\nbase_delay = 2")).unwrap();
+    std::fs::write(
+        &path,
+        file_text(&backend, "max_attempts = 2\nbase_delay = 2"),
+    )
+    .unwrap();
     gateway.handle().reload().unwrap();
-    assert_eq!(admin.get("/api/v1/retry/policy").await.json["max_attempts"], 2);
+    assert_eq!(
+        admin.get("/api/v1/retry/policy").await.json["max_attempts"],
+        2
+    );
     let response = within(direct_client().get(gateway_url(&gateway, "/")).send())
         .await
         .unwrap();
-    assert_eq!(header(&response, "x-staunch-attempts").as_deref(), Some("2"));
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
 }
 
 #[tokio::test]
@@ -152,5 +196,8 @@ async fn reload_keeps_breaker_state_for_endpoints_that_still_exist() {
     let response = within(direct_client().get(gateway_url(&gateway, "/")).send())
         .await
         .unwrap();
-    assert_eq!(header(&response, "x-staunch-endpoint").as_deref(), Some("entry-1"));
+    assert_eq!(
+        header(&response, "x-staunch-endpoint").as_deref(),
+        Some("entry-1")
+    );
 }

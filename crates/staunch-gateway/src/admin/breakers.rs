@@ -70,12 +70,7 @@ pub(crate) fn list(state: &GatewayState) -> Value {
         .iter()
         .map(|entry| view(entry, &registry.get(entry.endpoint.id())))
         .collect();
-    let count = |s: CircuitState| {
-        breakers
-            .iter()
-            .filter(|b| b["state"] == s.as_str())
-            .count()
-    };
+    let count = |s: CircuitState| breakers.iter().filter(|b| b["state"] == s.as_str()).count();
     json!({
         "total": breakers.len(),
         "by_state": {

@@ -34,7 +34,11 @@ impl ApiError {
     }
 
     /// 400 with `error = code`.
-    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>, details: Value) -> Self {
+    pub(crate) fn bad_request(
+        code: &'static str,
+        message: impl Into<String>,
+        details: Value,
+    ) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message, details)
     }
 

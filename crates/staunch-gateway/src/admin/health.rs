@@ -20,10 +20,7 @@ pub(crate) fn healthz() -> Value {
 pub(crate) fn readyz(state: &GatewayState) -> Result<Value, ApiError> {
     let active = state.active();
     let pool = |name: String, endpoints: &[Endpoint]| {
-        let available = endpoints
-            .iter()
-            .filter(|e| is_available(state, e))
-            .count();
+        let available = endpoints.iter().filter(|e| is_available(state, e)).count();
         json!({ "pool": name, "available": available, "total": endpoints.len() })
     };
     let mut pools: Vec<Value> = active

@@ -110,7 +110,14 @@ mod tests {
         assert_eq!(hours(None).unwrap(), 24);
         assert_eq!(hours(Some("hours=1")).unwrap(), 1);
         assert_eq!(hours(Some("hours=168")).unwrap(), 168);
-        for bad in ["hours=0", "hours=169", "hours=x", "hours=", "hours=-1", "hour=2"] {
+        for bad in [
+            "hours=0",
+            "hours=169",
+            "hours=x",
+            "hours=",
+            "hours=-1",
+            "hour=2",
+        ] {
             assert_eq!(hours(Some(bad)).unwrap_err().status(), 400, "{bad}");
         }
     }

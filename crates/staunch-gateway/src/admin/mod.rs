@@ -134,12 +134,11 @@ impl AdminApi {
         let state = &*self.state;
         let ok = |value: Value| Ok(respond::json(StatusCode::OK, &value));
         match resource {
-            Resource::Dashboard => Ok(respond::bytes(
+            Resource::Dashboard => Ok(with_page_policy(respond::bytes(
                 StatusCode::OK,
                 "text/html; charset=utf-8",
                 DASHBOARD_HTML,
-            ))
-            .map(with_page_policy),
+            ))),
             Resource::OpenApi => Ok(respond::bytes(
                 StatusCode::OK,
                 "application/yaml",

@@ -113,7 +113,10 @@ mod tests {
             ("/api/v1/circuit-breakers/metrics", Some(BreakerEvents)),
             ("/api/v1/circuit-breakers/api-1", Some(Breaker("api-1"))),
             ("/api/v1/circuit-breakers/api-1/reset", Some(Reset("api-1"))),
-            ("/api/v1/circuit-breakers/metrics/isolate", Some(Isolate("metrics"))),
+            (
+                "/api/v1/circuit-breakers/metrics/isolate",
+                Some(Isolate("metrics")),
+            ),
             ("/api/v1/circuit-breakers/", None),
             ("/api/v1/circuit-breakers/a/reset/x", None),
             ("/api/v1/circuit-breakers/a/open", None),

@@ -19,7 +19,13 @@ fn engine_with(config: GatewayConfig) -> (Engine, ManualClock) {
     (engine, clock)
 }
 
-fn run(engine: &Engine, steps: &[Step], n: usize) -> (Result<Attempted<(usize, bool)>, AttemptsFailed>, Vec<String>) {
+/// The loop's result and the endpoints it called, in order.
+type Run = (
+    Result<Attempted<(usize, bool)>, AttemptsFailed>,
+    Vec<String>,
+);
+
+fn run(engine: &Engine, steps: &[Step], n: usize) -> Run {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -52,9 +58,8 @@ fn open_breaker_endpoint_is_skipped_without_counting_an_attempt() {
 
 #[test]
 fn every_breaker_open_fails_at_once_with_the_next_probe_as_retry_after() {
-    let config = GatewayConfig::default().with_circuit_breaker(
-        BreakerConfig::default().with_open_duration(Duration::from_secs(12)),
-    );
+    let config = GatewayConfig::default()
+        .with_circuit_breaker(BreakerConfig::default().with_open_duration(Duration::from_secs(12)));
     let (engine, _clock) = engine_with(config);
     // Trip both through the loop: one failure each opens them.
     let breakers = engine.breakers();
@@ -73,7 +78,15 @@ fn every_breaker_open_fails_at_once_with_the_next_probe_as_retry_after() {
         .errors
         .iter()
         .all(|e| e.kind() == AttemptErrorKind::CircuitOpen));
-    assert_eq!(engine.metrics().summary().totals.calls_by_outcome.unavailable, 1);
+    assert_eq!(
+        engine
+            .metrics()
+            .summary()
+            .totals
+            .calls_by_outcome
+            .unavailable,
+        1
+    );
 }
 
 #[test]
@@ -87,10 +100,17 @@ fn failures_and_5xx_count_on_the_breaker_and_successes_close_nothing() {
         Step::Answer { retryable: false },
     ];
     run(&engine, &steps, 3).0.unwrap();
-    let steps = [Step::Fail { reached: false }, Step::Answer { retryable: false }];
+    let steps = [
+        Step::Fail { reached: false },
+        Step::Answer { retryable: false },
+    ];
     run(&engine, &steps, 2).0.unwrap();
     let breakers = engine.breakers();
-    assert_eq!(breakers.get("e0").state(), CircuitState::Open, "503 then refused");
+    assert_eq!(
+        breakers.get("e0").state(),
+        CircuitState::Open,
+        "503 then refused"
+    );
     assert_eq!(breakers.get("e1").snapshot().consecutive_failures, 0);
     assert_eq!(breakers.get("e1").state(), CircuitState::Closed);
 }
@@ -112,7 +132,11 @@ fn attempts_and_calls_are_recorded_with_attempt_numbers() {
     assert_eq!(totals.successes_by_attempt.at(3), 1);
     assert_eq!(totals.failures_by_reason.retryable_failure, 2);
     let per_endpoint = engine.metrics().by_endpoint(1).unwrap();
-    let names: Vec<_> = per_endpoint.endpoints.iter().map(|e| e.endpoint.as_str()).collect();
+    let names: Vec<_> = per_endpoint
+        .endpoints
+        .iter()
+        .map(|e| e.endpoint.as_str())
+        .collect();
     assert_eq!(names, ["e0", "e1", "e2"]);
 }
 
@@ -121,7 +145,10 @@ fn retry_budget_denial_ends_the_request_and_is_counted() {
     let config = GatewayConfig::default()
         .with_budget(BudgetConfig::default().with_ratio(0.0).with_min_per_sec(0));
     let (engine, _clock) = engine_with(config);
-    let steps = [Step::Fail { reached: false }, Step::Answer { retryable: false }];
+    let steps = [
+        Step::Fail { reached: false },
+        Step::Answer { retryable: false },
+    ];
     let (result, calls) = run(&engine, &steps, 2);
     let failed = result.unwrap_err();
     assert_eq!(calls, ["e0"]);

@@ -234,8 +234,6 @@ pub async fn run_attempts<A: Attempt>(
     Err(AttemptsFailed {
         attempts: made,
         errors,
-        retry_after: next_probe.map_or(UNAVAILABLE_RETRY_AFTER, |p| {
-            p.max(UNAVAILABLE_RETRY_AFTER)
-        }),
+        retry_after: next_probe.map_or(UNAVAILABLE_RETRY_AFTER, |p| p.max(UNAVAILABLE_RETRY_AFTER)),
     })
 }

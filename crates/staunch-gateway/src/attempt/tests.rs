@@ -230,7 +230,9 @@ fn deadline_bounds_each_attempt_and_stops_new_ones() {
             Step::Answer { retryable: false },
         ]);
         // The first answers at 200 ms, within the deadline.
-        let done = run_attempts(&engine(), &eps, &limits, &mut scripted).await.unwrap();
+        let done = run_attempts(&engine(), &eps, &limits, &mut scripted)
+            .await
+            .unwrap();
         assert_eq!(done.attempts, 1);
 
         let mut scripted = Scripted::new(&[

@@ -126,7 +126,10 @@ mod tests {
         assert_eq!(config.gateway.retry_status_codes, [503, 429]);
 
         let err = GatewayConfig::default()
-            .apply_env(&MapEnv::from_pairs([("STAUNCH_RETRY_STATUS_CODES", "503,x")]))
+            .apply_env(&MapEnv::from_pairs([(
+                "STAUNCH_RETRY_STATUS_CODES",
+                "503,x",
+            )]))
             .unwrap_err();
         assert_eq!(err.field(), Some("STAUNCH_RETRY_STATUS_CODES"));
     }

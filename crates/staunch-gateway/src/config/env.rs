@@ -66,8 +66,7 @@ impl GatewayConfig {
             self.admin.token = Some(Secret::new(v));
         }
         if let Some(v) = env.var("STAUNCH_RETRY_STATUS_CODES") {
-            self.gateway.retry_status_codes =
-                parse_status_codes("STAUNCH_RETRY_STATUS_CODES", &v)?;
+            self.gateway.retry_status_codes = parse_status_codes("STAUNCH_RETRY_STATUS_CODES", &v)?;
         }
         apply_engine_env(self, env)
     }

@@ -129,7 +129,11 @@ impl Engine {
         let mut applied = self.lock();
         // Everything that can fail, before anything changes.
         let rebuilt = match config.circuit_breaker != applied.breaker {
-            true => Some(registry(&config.circuit_breaker, &self.clock, &self.metrics)?),
+            true => Some(registry(
+                &config.circuit_breaker,
+                &self.clock,
+                &self.metrics,
+            )?),
             false => None,
         };
         let budget = match config.budget != applied.budget {
@@ -247,7 +251,10 @@ fn registry(
     Ok(registry)
 }
 
-fn budget(config: BudgetConfig, clock: &Option<Arc<dyn Clock>>) -> Result<RetryBudget, ConfigError> {
+fn budget(
+    config: BudgetConfig,
+    clock: &Option<Arc<dyn Clock>>,
+) -> Result<RetryBudget, ConfigError> {
     match clock {
         Some(clock) => RetryBudget::with_clock(config, Arc::clone(clock)),
         None => RetryBudget::new(config),

@@ -254,9 +254,11 @@ mod tests {
 
     #[test]
     fn disabled_retries_make_one_attempt() {
-        let mut config = RetryConfig::default();
-        config.enabled = false;
-        config.max_attempts = 5;
+        let config = RetryConfig {
+            enabled: false,
+            max_attempts: 5,
+            ..RetryConfig::default()
+        };
         let policy = LivePolicy::new(config, StatusSet::default());
         assert_eq!(policy.max_attempts(), 1);
         assert_eq!(policy.view().max_attempts, 5);

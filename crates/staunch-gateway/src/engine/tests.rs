@@ -68,7 +68,14 @@ fn transitions_reach_the_metrics_store_after_a_rebuild_too() {
     engine.breakers().reset("a");
     let events = engine.metrics().breaker_events(1).unwrap();
     let states: Vec<_> = events.events.iter().map(|e| e.to).collect();
-    assert_eq!(states, [CircuitState::Isolated, CircuitState::Isolated, CircuitState::Closed]);
+    assert_eq!(
+        states,
+        [
+            CircuitState::Isolated,
+            CircuitState::Isolated,
+            CircuitState::Closed
+        ]
+    );
 }
 
 #[test]

@@ -63,7 +63,11 @@ impl PolicyError {
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.field.is_empty() {
-            write!(f, "invalid body: {} (allowed: {})", self.value, self.allowed)
+            write!(
+                f,
+                "invalid body: {} (allowed: {})",
+                self.value, self.allowed
+            )
         } else {
             write!(
                 f,
@@ -170,9 +174,7 @@ fn whole(v: &Value, field: &str, (min, max): (u32, u32)) -> Result<u32, PolicyEr
     v.as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| {
-            PolicyError::new(field, v, format!("a whole number from {min} to {max}"))
-        })
+        .ok_or_else(|| PolicyError::new(field, v, format!("a whole number from {min} to {max}")))
 }
 
 fn strategy(v: &Value) -> Result<BackoffStrategy, PolicyError> {

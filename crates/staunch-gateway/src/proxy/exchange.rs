@@ -79,7 +79,9 @@ pub(super) async fn exchange(
     let policy = engine.policy();
     let limits = AttemptLimits {
         max_attempts: if body.is_replayable() {
-            control.max_attempts.unwrap_or_else(|| policy.max_attempts())
+            control
+                .max_attempts
+                .unwrap_or_else(|| policy.max_attempts())
         } else {
             1
         },

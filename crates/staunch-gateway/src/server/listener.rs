@@ -63,7 +63,9 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         async move {
             match role {
                 Role::Proxy => proxy::handle(shared, request, peer).await,
-                Role::Admin => Ok::<_, std::convert::Infallible>(shared.admin().handle(request).await),
+                Role::Admin => {
+                    Ok::<_, std::convert::Infallible>(shared.admin().handle(request).await)
+                }
             }
         }
     });

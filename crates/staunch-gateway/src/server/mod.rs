@@ -18,8 +18,8 @@ pub(crate) use self::shared::Shared;
 use crate::active::ActiveConfig;
 use crate::admin::AdminApi;
 use crate::config::{ConfigSource, GatewayConfig};
-use crate::state::GatewayState;
 use crate::error::GatewayError;
+use crate::state::GatewayState;
 
 /// A gateway serving on its listeners.
 ///
@@ -144,7 +144,9 @@ impl GatewayHandle {
             return Err(ConfigError::invalid(
                 "admin.token",
                 "unset",
-                format!("a token while the admin listener is bound to {bound}, not a loopback address"),
+                format!(
+                    "a token while the admin listener is bound to {bound}, not a loopback address"
+                ),
             ));
         }
         let current = self.shared.active();

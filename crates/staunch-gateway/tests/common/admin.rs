@@ -79,7 +79,10 @@ impl Admin {
 impl Answer {
     /// Asserts the error shape and returns the `error` code.
     pub(crate) fn error_code(&self) -> String {
-        let obj = self.json.as_object().unwrap_or_else(|| panic!("not JSON: {}", self.text));
+        let obj = self
+            .json
+            .as_object()
+            .unwrap_or_else(|| panic!("not JSON: {}", self.text));
         assert!(obj["error"].is_string(), "{}", self.text);
         assert!(obj["message"].is_string(), "{}", self.text);
         assert!(obj["details"].is_object(), "{}", self.text);
