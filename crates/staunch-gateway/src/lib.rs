@@ -16,9 +16,15 @@
 //! replay limit buffered; responses stream through with `X-Staunch-Attempts`
 //! and `X-Staunch-Endpoint`.
 //!
+//! The engine state ([`engine::Engine`]: a circuit breaker per endpoint, the
+//! metrics store, the retry budget, the live retry policy) lives in the
+//! [`GatewayState`] the proxy and the admin API share. The admin listener
+//! ([`admin::AdminApi`]) serves JSON under `/api/v1`, Prometheus text at
+//! `/metrics`, the OpenAPI document and a dashboard page.
+//!
 //! The configuration ([`config::GatewayConfig`]) is swapped whole on reload
-//! (SIGHUP, or [`GatewayHandle::reload`]); shutdown drains in-flight
-//! requests and tunnels for at most `drain_timeout`.
+//! (SIGHUP, or [`GatewayHandle::reload`]), the engine state kept; shutdown
+//! drains in-flight requests and tunnels for at most `drain_timeout`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), staunch_gateway::GatewayError> {
