@@ -7,7 +7,7 @@ use staunch::config::ConfigError;
 
 use crate::client::direct_client;
 use crate::config::{GatewayConfig, Strategy, Validated};
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, EndpointKind};
 use crate::routes::{Route, RouteTable};
 
 /// What requests are served with.
@@ -76,6 +76,20 @@ impl ActiveConfig {
     /// or the single direct endpoint when there are none.
     pub fn forward_endpoints(&self) -> &[Endpoint] {
         &self.forward
+    }
+
+    /// Every endpoint that has a circuit breaker: the routes' backends (in
+    /// best-match route order) then the upstream proxies. Ids are unique.
+    pub fn breaker_endpoints(&self) -> impl Iterator<Item = &Endpoint> {
+        self.routes
+            .routes()
+            .iter()
+            .flat_map(|r| r.backends().iter())
+            .chain(
+                self.forward
+                    .iter()
+                    .filter(|e| e.kind() != EndpointKind::Direct),
+            )
     }
 
     /// The strategy configured for the forward pool, kept for the engine.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use http::uri::Authority;
 use http::HeaderValue;
+use staunch::metrics::EndpointId;
 
 use crate::client::{proxied_client, DirectClient, ProxiedClient};
 use crate::config::{BackendBase, ValidProxy};
@@ -37,6 +38,9 @@ pub struct Endpoint(Arc<Inner>);
 
 struct Inner {
     id: String,
+    /// The id as the metrics store shares it: cloned per record without
+    /// copying the text.
+    metrics_id: EndpointId,
     connect_timeout: Duration,
     weight: u32,
     tags: BTreeMap<String, String>,
@@ -114,6 +118,7 @@ impl Endpoint {
         connect_timeout: Duration,
     ) -> Self {
         Self(Arc::new(Inner {
+            metrics_id: EndpointId::from(id.as_str()),
             id,
             connect_timeout,
             weight,
@@ -125,6 +130,11 @@ impl Endpoint {
     /// The configured id (`"direct"` for the direct endpoint).
     pub fn id(&self) -> &str {
         &self.0.id
+    }
+
+    /// The id as metrics records carry it.
+    pub fn metrics_id(&self) -> &EndpointId {
+        &self.0.metrics_id
     }
 
     /// The configured weight.

@@ -16,9 +16,15 @@
 //! replay limit buffered; responses stream through with `X-Staunch-Attempts`
 //! and `X-Staunch-Endpoint`.
 //!
+//! The engine state ([`engine::Engine`]: a circuit breaker per endpoint, the
+//! metrics store, the retry budget, the live retry policy) lives in the
+//! [`GatewayState`] the proxy and the admin API share. The admin listener
+//! ([`admin::AdminApi`]) serves JSON under `/api/v1`, Prometheus text at
+//! `/metrics`, the OpenAPI document and a dashboard page.
+//!
 //! The configuration ([`config::GatewayConfig`]) is swapped whole on reload
-//! (SIGHUP, or [`GatewayHandle::reload`]); shutdown drains in-flight
-//! requests and tunnels for at most `drain_timeout`.
+//! (SIGHUP, or [`GatewayHandle::reload`]), the engine state kept; shutdown
+//! drains in-flight requests and tunnels for at most `drain_timeout`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), staunch_gateway::GatewayError> {
@@ -42,6 +48,7 @@
 //! ```
 
 pub mod active;
+pub mod admin;
 pub mod attempt;
 pub mod body;
 pub mod cli;
@@ -49,6 +56,7 @@ pub mod client;
 pub mod config;
 pub mod control;
 pub mod endpoint;
+pub mod engine;
 mod error;
 pub mod headers;
 mod proxy;
@@ -56,6 +64,7 @@ mod reply;
 pub mod routes;
 mod secret;
 mod server;
+mod state;
 
 pub use active::ActiveConfig;
 pub use cli::{check_config, Cli, Command, ServeArgs};
@@ -63,3 +72,4 @@ pub use endpoint::{Endpoint, EndpointKind};
 pub use error::GatewayError;
 pub use secret::{Secret, SecretUrl};
 pub use server::{serve, DrainReport, Gateway, GatewayHandle};
+pub use state::GatewayState;

@@ -58,7 +58,15 @@ pub(crate) fn bad_request(message: impl ToString, details: Value) -> Response<Pr
 /// endpoint could be reached, 504 when time ran out, 502 when an endpoint
 /// broke the exchange or answered garbage.
 pub(crate) fn attempts_failed(failed: &AttemptsFailed) -> Response<ProxyBody> {
-    let kind = failed.last_error().map(|e| e.kind());
+    // The last failure of an attempt that was sent decides; endpoints
+    // skipped for an open breaker only decide when nothing was sent.
+    let kind = failed
+        .errors
+        .iter()
+        .rev()
+        .map(|e| e.kind())
+        .find(|k| *k != AttemptErrorKind::CircuitOpen)
+        .or_else(|| failed.last_error().map(|e| e.kind()));
     let (status, error, message) = match kind {
         Some(AttemptErrorKind::Timeout) => (
             StatusCode::GATEWAY_TIMEOUT,
@@ -115,5 +123,6 @@ pub(crate) fn kind_code(kind: AttemptErrorKind) -> &'static str {
         AttemptErrorKind::Timeout => "timeout",
         AttemptErrorKind::BadUpstream => "bad_upstream",
         AttemptErrorKind::BodyNotReplayable => "body_not_replayable",
+        AttemptErrorKind::CircuitOpen => "circuit_open",
     }
 }

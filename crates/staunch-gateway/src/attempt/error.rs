@@ -30,6 +30,8 @@ pub enum AttemptErrorKind {
     /// The request body streamed to an earlier attempt and cannot be sent
     /// again.
     BodyNotReplayable,
+    /// Not sent: the endpoint's circuit breaker is open (or isolated).
+    CircuitOpen,
 }
 
 impl AttemptErrorKind {
@@ -38,7 +40,7 @@ impl AttemptErrorKind {
     pub fn may_have_reached_endpoint(self) -> bool {
         !matches!(
             self,
-            Self::ConnectRefused | Self::Connect | Self::ProxyRefused(_)
+            Self::ConnectRefused | Self::Connect | Self::ProxyRefused(_) | Self::CircuitOpen
         )
     }
 
@@ -51,6 +53,7 @@ impl AttemptErrorKind {
             Self::Timeout => "timed out".into(),
             Self::BadUpstream => "invalid HTTP response".into(),
             Self::BodyNotReplayable => "request body already sent once".into(),
+            Self::CircuitOpen => "circuit breaker open; not sent".into(),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::{Attempt, AttemptError, AttemptErrorKind};
 use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::endpoint::{Endpoint, Via};
+use crate::engine::StatusSet;
 
 /// A client request as it will be forwarded, before an endpoint is chosen.
 ///
@@ -129,17 +130,23 @@ pub async fn attempt_once(
     Ok(response)
 }
 
-/// Forwards one client request: [`attempt_once`] per endpoint; a 5xx answer
-/// is worth trying elsewhere.
+/// Forwards one client request: [`attempt_once`] per endpoint; an answer
+/// whose status is in `retry_statuses` is worth trying elsewhere, and a
+/// 5xx counts against the endpoint's breaker.
 #[derive(Debug)]
 pub struct HttpAttempt {
     outgoing: Outgoing,
+    retry_statuses: StatusSet,
 }
 
 impl HttpAttempt {
-    /// Attempts that forward `outgoing`.
-    pub fn new(outgoing: Outgoing) -> Self {
-        Self { outgoing }
+    /// Attempts that forward `outgoing`; answers with a status in
+    /// `retry_statuses` are worth another attempt.
+    pub fn new(outgoing: Outgoing, retry_statuses: StatusSet) -> Self {
+        Self {
+            outgoing,
+            retry_statuses,
+        }
     }
 }
 
@@ -165,6 +172,14 @@ impl Attempt for HttpAttempt {
     }
 
     fn is_retryable(&self, response: &Response<Incoming>) -> bool {
+        self.retry_statuses.contains(response.status().as_u16())
+    }
+
+    fn is_endpoint_failure(&self, response: &Response<Incoming>) -> bool {
         response.status().is_server_error()
+    }
+
+    fn status(&self, response: &Response<Incoming>) -> Option<u16> {
+        Some(response.status().as_u16())
     }
 }

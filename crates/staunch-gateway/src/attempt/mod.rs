@@ -9,14 +9,17 @@
 //!   of endpoints and decides when to stop.
 //!
 //! [`run_attempts`] is deliberately plain: each endpoint once, in order,
-//! stopping at the first answer that is not a 5xx. The engine's failover
-//! executor (per-endpoint breakers, selection strategy, retry budget,
-//! backoff) replaces its body; the [`Attempt`] trait and the types here are
-//! what it works with.
+//! skipping those whose circuit breaker is open, up to the live policy's
+//! `max_attempts`, each retry asking the retry budget, every attempt
+//! recorded on its breaker and in the metrics store, stopping at the first
+//! answer that is not worth another attempt. The engine's failover executor
+//! (selection strategy, backoff) replaces its body; the [`Attempt`] trait
+//! and the types here are what it works with.
 
 mod connect;
 mod error;
 mod http;
+mod record;
 mod runner;
 
 use std::future::Future;
@@ -45,10 +48,28 @@ pub trait Attempt {
         time_left: Option<Duration>,
     ) -> impl Future<Output = Result<Self::Output, AttemptError>> + Send;
 
-    /// Whether an answer is worth trying another endpoint for (a 5xx
-    /// response). It is still returned if no later attempt does better.
+    /// Whether an answer is worth trying another endpoint for (a status
+    /// in the retry policy's list). It is still returned if no later
+    /// attempt does better.
     fn is_retryable(&self, output: &Self::Output) -> bool;
+
+    /// Whether an answer says the endpoint is unhealthy (a 5xx): it counts
+    /// as a failure on the endpoint's circuit breaker. Failed attempts
+    /// always count.
+    fn is_endpoint_failure(&self, output: &Self::Output) -> bool {
+        let _ = output;
+        false
+    }
+
+    /// The protocol status of an answer, for metrics.
+    fn status(&self, output: &Self::Output) -> Option<u16> {
+        let _ = output;
+        None
+    }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod engine_tests;

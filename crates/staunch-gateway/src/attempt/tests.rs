@@ -14,7 +14,7 @@ use crate::config::BackendBase;
 
 /// What a scripted attempt does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
+pub(super) enum Step {
     /// Answers; `retryable` plays the role of a 5xx.
     Answer { retryable: bool },
     /// Fails; `reached` says whether the request may have been delivered.
@@ -23,13 +23,13 @@ enum Step {
     Slow(Duration),
 }
 
-struct Scripted {
+pub(super) struct Scripted {
     steps: Vec<Step>,
-    calls: Vec<String>,
+    pub(super) calls: Vec<String>,
 }
 
 impl Scripted {
-    fn new(steps: &[Step]) -> Self {
+    pub(super) fn new(steps: &[Step]) -> Self {
         Self {
             steps: steps.to_vec(),
             calls: Vec::new(),
@@ -74,9 +74,17 @@ impl Attempt for Scripted {
     fn is_retryable(&self, output: &Self::Output) -> bool {
         output.1
     }
+
+    fn is_endpoint_failure(&self, output: &Self::Output) -> bool {
+        output.1
+    }
+
+    fn status(&self, output: &Self::Output) -> Option<u16> {
+        Some(if output.1 { 503 } else { 200 })
+    }
 }
 
-fn endpoints(n: usize) -> Vec<Endpoint> {
+pub(super) fn endpoints(n: usize) -> Vec<Endpoint> {
     let client = direct_client(Duration::from_secs(1));
     (0..n)
         .map(|i| {
@@ -93,6 +101,12 @@ fn endpoints(n: usize) -> Vec<Endpoint> {
             )
         })
         .collect()
+}
+
+/// Engine state with default settings on a fake clock.
+pub(super) fn engine() -> crate::engine::Engine {
+    let clock = std::sync::Arc::new(staunch::clock::ManualClock::new());
+    crate::engine::Engine::with_clock(&crate::config::GatewayConfig::default(), clock).unwrap()
 }
 
 fn limits(max_attempts: u32, repeat: bool) -> AttemptLimits {
@@ -117,7 +131,7 @@ fn run(steps: &[Step], n: usize, limits: AttemptLimits) -> Run {
         .unwrap();
     let eps = endpoints(n);
     let mut scripted = Scripted::new(steps);
-    let result = rt.block_on(run_attempts(&eps, &limits, &mut scripted));
+    let result = rt.block_on(run_attempts(&engine(), &eps, &limits, &mut scripted));
     (result, scripted.calls)
 }
 
@@ -216,7 +230,9 @@ fn deadline_bounds_each_attempt_and_stops_new_ones() {
             Step::Answer { retryable: false },
         ]);
         // The first answers at 200 ms, within the deadline.
-        let done = run_attempts(&eps, &limits, &mut scripted).await.unwrap();
+        let done = run_attempts(&engine(), &eps, &limits, &mut scripted)
+            .await
+            .unwrap();
         assert_eq!(done.attempts, 1);
 
         let mut scripted = Scripted::new(&[
@@ -228,7 +244,7 @@ fn deadline_bounds_each_attempt_and_stops_new_ones() {
             deadline: Some(start + Duration::from_millis(300)),
             ..limits
         };
-        let failed = run_attempts(&eps, &limits, &mut scripted)
+        let failed = run_attempts(&engine(), &eps, &limits, &mut scripted)
             .await
             .unwrap_err();
         assert_eq!(

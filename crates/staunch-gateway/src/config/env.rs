@@ -2,6 +2,7 @@
 
 use staunch::config::{parse_duration, ConfigError, EnvSource};
 
+use super::engine::{apply_engine_env, parse_status_codes};
 use super::validate::socket_addr;
 use super::{ByteSize, GatewayConfig};
 use crate::Secret;
@@ -16,13 +17,22 @@ use crate::Secret;
 /// | `STAUNCH_MAX_REPLAY_BODY` | `gateway.max_replay_body` |
 /// | `STAUNCH_CONNECT_TIMEOUT` | `gateway.connect_timeout` |
 /// | `STAUNCH_ADMIN_TOKEN` | `admin.token` |
-pub const ENV_VARS: [&str; 6] = [
+/// | `STAUNCH_RETRY_STATUS_CODES` | `gateway.retry_status_codes` (`"429,503"`) |
+///
+/// The engine's sections read the engine's own variables as well:
+/// `RESILIENCE_ENABLED`, `RESILIENCE_RETRY_ENABLED`, `RETRY_MAX_ATTEMPTS`,
+/// `RETRY_BASE_DELAY`, `RETRY_MAX_DELAY`, `RETRY_EXPONENTIAL_BASE`,
+/// `RETRY_JITTER`, `RESILIENCE_CIRCUIT_BREAKER_ENABLED`,
+/// `CIRCUIT_BREAKER_FAILURE_THRESHOLD`, `CIRCUIT_BREAKER_SUCCESS_THRESHOLD`,
+/// `CIRCUIT_BREAKER_TIMEOUT`, `CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS`.
+pub const ENV_VARS: [&str; 7] = [
     "STAUNCH_LISTEN",
     "STAUNCH_ADMIN_LISTEN",
     "STAUNCH_DRAIN_TIMEOUT",
     "STAUNCH_MAX_REPLAY_BODY",
     "STAUNCH_CONNECT_TIMEOUT",
     "STAUNCH_ADMIN_TOKEN",
+    "STAUNCH_RETRY_STATUS_CODES",
 ];
 
 impl GatewayConfig {
@@ -55,6 +65,9 @@ impl GatewayConfig {
             }
             self.admin.token = Some(Secret::new(v));
         }
-        Ok(())
+        if let Some(v) = env.var("STAUNCH_RETRY_STATUS_CODES") {
+            self.gateway.retry_status_codes = parse_status_codes("STAUNCH_RETRY_STATUS_CODES", &v)?;
+        }
+        apply_engine_env(self, env)
     }
 }

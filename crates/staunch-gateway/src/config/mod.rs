@@ -20,6 +20,7 @@
 //! assert_eq!(config.routes[0].backends[0].weight, 1);
 //! ```
 
+mod engine;
 mod env;
 mod model;
 mod size;
@@ -31,7 +32,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use staunch::breaker::BreakerConfig;
+use staunch::budget::BudgetConfig;
 pub use staunch::config::ConfigError;
+use staunch::metrics::MetricsConfig;
+use staunch::retry::RetryConfig;
 
 pub use env::ENV_VARS;
 pub use model::{
@@ -42,15 +47,18 @@ pub use size::ByteSize;
 pub use source::ConfigSource;
 pub(crate) use validate::{BackendBase, ValidProxy, Validated};
 
-/// The gateway's part of the configuration file.
+/// The whole configuration file: the gateway's own sections and the
+/// engine's.
 ///
 /// # Engine sections
 ///
-/// The engine's sections (`[retry]`, `[circuit_breaker]`, `[budget]`) sit
-/// beside these in the same file. They are not part of this struct yet: the
-/// engine integration adds them as fields at the marked place below, with the
-/// engine's own serde types, and extends [`GatewayConfig::validate`] to call
-/// their validation. Until then those sections are refused as unknown keys.
+/// `[retry]`, `[circuit_breaker]`, `[budget]` and `[metrics]` are the
+/// engine's own serde types, validated by the engine's rules and read from
+/// the engine's documented environment variables (`RETRY_MAX_ATTEMPTS`,
+/// `CIRCUIT_BREAKER_FAILURE_THRESHOLD`, ...; see [`ENV_VARS`] for the
+/// gateway's own). Every endpoint gets a circuit breaker built from
+/// `[circuit_breaker]`; the retry policy is the live one the admin API's
+/// `PUT /api/v1/retry/policy` changes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
@@ -63,7 +71,17 @@ pub struct GatewayConfig {
     pub routes: Vec<RouteConfig>,
     /// `[upstream_proxies]`: the pool forward traffic goes through.
     pub upstream_proxies: UpstreamProxiesConfig,
-    // --- engine sections (`retry`, `circuit_breaker`, `budget`) go here ---
+    /// `[retry]`: the retry policy. Which answers are worth another attempt
+    /// is `gateway.retry_status_codes`.
+    pub retry: RetryConfig,
+    /// `[circuit_breaker]`: the rules of every endpoint's breaker (the
+    /// direct endpoint has none).
+    pub circuit_breaker: BreakerConfig,
+    /// `[budget]`: the retry budget shared by every request.
+    pub budget: BudgetConfig,
+    /// `[metrics]`: retention and limits of the metrics store. Read at
+    /// start only.
+    pub metrics: MetricsConfig,
 }
 
 impl GatewayConfig {
@@ -123,6 +141,36 @@ impl GatewayConfig {
     /// Sets `[gateway] connect_timeout`.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.gateway.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the `[retry]` section.
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the `[circuit_breaker]` section.
+    pub fn with_circuit_breaker(mut self, breaker: BreakerConfig) -> Self {
+        self.circuit_breaker = breaker;
+        self
+    }
+
+    /// Sets the `[budget]` section.
+    pub fn with_budget(mut self, budget: BudgetConfig) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Sets `[gateway] retry_status_codes`.
+    pub fn with_retry_status_codes(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
+        self.gateway.retry_status_codes = codes.into_iter().collect();
+        self
+    }
+
+    /// Sets `[admin] token`.
+    pub fn with_admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin.token = Some(crate::Secret::new(token));
         self
     }
 

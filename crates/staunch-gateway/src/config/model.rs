@@ -19,7 +19,7 @@ use crate::secret::{Secret, SecretUrl};
 ///
 /// Defaults: `listen = "127.0.0.1:8080"`, `admin_listen = "127.0.0.1:9090"`,
 /// `drain_timeout = "30s"`, `max_replay_body = "1MiB"`,
-/// `connect_timeout = "5s"`.
+/// `connect_timeout = "5s"`, `retry_status_codes = [429, 500, 502, 503, 504]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewaySettings {
@@ -36,6 +36,10 @@ pub struct GatewaySettings {
     /// Limit on each TCP connect to a backend, an upstream proxy or a target.
     #[serde(with = "serde_duration")]
     pub connect_timeout: Duration,
+    /// Answers worth another attempt elsewhere (400 to 599). Other answers
+    /// are passed to the client as they are. Connect errors, resets and
+    /// timeouts are always worth another attempt.
+    pub retry_status_codes: Vec<u16>,
 }
 
 impl GatewaySettings {
@@ -49,6 +53,8 @@ impl GatewaySettings {
     pub const DEFAULT_MAX_REPLAY_BODY: ByteSize = ByteSize(1024 * 1024);
     /// Default connect timeout: 5 s.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Default answers worth another attempt: 429, 500, 502, 503, 504.
+    pub const DEFAULT_RETRY_STATUS_CODES: [u16; 5] = [429, 500, 502, 503, 504];
 }
 
 impl Default for GatewaySettings {
@@ -59,6 +65,7 @@ impl Default for GatewaySettings {
             drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
             max_replay_body: Self::DEFAULT_MAX_REPLAY_BODY,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            retry_status_codes: Self::DEFAULT_RETRY_STATUS_CODES.to_vec(),
         }
     }
 }

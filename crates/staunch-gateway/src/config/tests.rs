@@ -78,7 +78,7 @@ fn full_file_parses_and_validates() {
 fn unknown_keys_are_refused() {
     for text in [
         "[gateway]\nlistn = \"127.0.0.1:1\"",
-        "[retry]\nmax_attempts = 3",
+        "[retry]\nmax_attemps = 3",
         "[[routes]]\nprefix = \"/\"\nbackend = []",
     ] {
         let err = GatewayConfig::from_toml_str(text).unwrap_err();

@@ -9,6 +9,7 @@ use http::uri::Authority;
 use http::HeaderValue;
 use staunch::config::ConfigError;
 
+use super::engine::check_engine_sections;
 use super::url::{backend_url, proxy_url};
 use super::{GatewayConfig, RouteConfig, Strategy};
 
@@ -124,6 +125,7 @@ impl Validated {
             }
             _ => {}
         }
+        check_engine_sections(config)?;
 
         let mut ids = HashSet::new();
         let mut routes = Vec::with_capacity(config.routes.len());

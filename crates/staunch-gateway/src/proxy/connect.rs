@@ -36,14 +36,21 @@ pub(super) async fn handle(
         Ok(control) => control,
         Err(err) => return reply::bad_control_header(&err),
     };
+    let engine = shared.engine();
+    let policy = engine.policy();
     let limits = AttemptLimits {
-        max_attempts: control.max_attempts.unwrap_or(u32::MAX),
-        deadline: control.timeout.map(|t| Instant::now() + t),
+        max_attempts: control
+            .max_attempts
+            .unwrap_or_else(|| policy.max_attempts()),
+        deadline: control
+            .timeout
+            .or_else(|| policy.timeout())
+            .map(|t| Instant::now() + t),
         // Nothing of the tunnel is sent before it is established.
         repeat_after_delivery: true,
     };
     let mut attempt = ConnectAttempt::new(target.clone());
-    let done = match run_attempts(active.forward_endpoints(), &limits, &mut attempt).await {
+    let done = match run_attempts(engine, active.forward_endpoints(), &limits, &mut attempt).await {
         Ok(done) => done,
         Err(failed) => {
             tracing::warn!(

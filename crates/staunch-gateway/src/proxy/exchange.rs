@@ -16,6 +16,7 @@ use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::control::{Control, ATTEMPTS, ENDPOINT};
 use crate::endpoint::Endpoint;
+use crate::engine::Engine;
 use crate::headers::{set_forwarded, strip_request_hop_by_hop, strip_response_hop_by_hop};
 use crate::reply;
 
@@ -33,7 +34,9 @@ pub(super) enum Mode {
 
 /// Forwards a request to `endpoints` and answers with the upstream's
 /// response (streamed), or with the gateway's own error.
+#[allow(clippy::too_many_arguments)] // each is one fact of the request
 pub(super) async fn exchange(
+    engine: &Engine,
     mut parts: Parts,
     body: Incoming,
     target: Uri,
@@ -73,17 +76,26 @@ pub(super) async fn exchange(
             )
         }
     };
+    let policy = engine.policy();
     let limits = AttemptLimits {
         max_attempts: if body.is_replayable() {
-            control.max_attempts.unwrap_or(u32::MAX)
+            control
+                .max_attempts
+                .unwrap_or_else(|| policy.max_attempts())
         } else {
             1
         },
-        deadline: control.timeout.map(|t| Instant::now() + t),
+        deadline: control
+            .timeout
+            .or_else(|| policy.timeout())
+            .map(|t| Instant::now() + t),
         repeat_after_delivery: idempotent,
     };
-    let mut attempt = HttpAttempt::new(Outgoing::new(parts.method, target, parts.headers, body));
-    match run_attempts(endpoints, &limits, &mut attempt).await {
+    let mut attempt = HttpAttempt::new(
+        Outgoing::new(parts.method, target, parts.headers, body),
+        policy.retry_statuses(),
+    );
+    match run_attempts(engine, endpoints, &limits, &mut attempt).await {
         Ok(done) => {
             let (mut head, incoming) = done.output.into_parts();
             strip_response_hop_by_hop(&mut head.headers);

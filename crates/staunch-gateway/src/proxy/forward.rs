@@ -11,10 +11,12 @@ use serde_json::json;
 use super::exchange::{exchange, Mode};
 use crate::active::ActiveConfig;
 use crate::client::ProxyBody;
+use crate::engine::Engine;
 use crate::reply;
 
 /// Forwards an absolute-form request.
 pub(super) async fn handle(
+    engine: &Engine,
     active: &ActiveConfig,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -37,6 +39,7 @@ pub(super) async fn handle(
     }
     let (parts, body) = request.into_parts();
     exchange(
+        engine,
         parts,
         body,
         target,

@@ -33,9 +33,9 @@ pub(crate) async fn handle(
     let response = if request.method() == Method::CONNECT {
         connect::handle(&shared, &active, request).await
     } else if request.uri().scheme().is_some() {
-        forward::handle(&active, request, peer).await
+        forward::handle(shared.engine(), &active, request, peer).await
     } else if request.uri().path().starts_with('/') {
-        reverse::handle(&active, request, peer).await
+        reverse::handle(shared.engine(), &active, request, peer).await
     } else {
         reply::bad_request(
             "request target must be absolute (forward proxy) or a path (reverse route)",

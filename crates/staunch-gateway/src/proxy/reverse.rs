@@ -10,10 +10,12 @@ use serde_json::json;
 use super::exchange::{exchange, Mode};
 use crate::active::ActiveConfig;
 use crate::client::ProxyBody;
+use crate::engine::Engine;
 use crate::reply;
 
 /// Sends an origin-form request to its route's backends.
 pub(super) async fn handle(
+    engine: &Engine,
     active: &ActiveConfig,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -35,6 +37,7 @@ pub(super) async fn handle(
     let target = request.uri().clone();
     let (parts, body) = request.into_parts();
     exchange(
+        engine,
         parts,
         body,
         target,

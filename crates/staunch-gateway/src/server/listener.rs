@@ -12,7 +12,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{admin, Shared};
+use super::Shared;
 use crate::proxy;
 
 /// How long a client may take to send a request head.
@@ -63,7 +63,9 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         async move {
             match role {
                 Role::Proxy => proxy::handle(shared, request, peer).await,
-                Role::Admin => admin::handle(&shared, request).await,
+                Role::Admin => {
+                    Ok::<_, std::convert::Infallible>(shared.admin().handle(request).await)
+                }
             }
         }
     });

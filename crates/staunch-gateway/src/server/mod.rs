@@ -1,7 +1,6 @@
 //! A running gateway: its listeners, its reloadable configuration and its
 //! lifecycle (graceful drain on shutdown).
 
-mod admin;
 mod listener;
 mod shared;
 pub(crate) mod signals;
@@ -17,8 +16,10 @@ use tokio::task::JoinHandle;
 use self::listener::{accept_loop, Role};
 pub(crate) use self::shared::Shared;
 use crate::active::ActiveConfig;
+use crate::admin::AdminApi;
 use crate::config::{ConfigSource, GatewayConfig};
 use crate::error::GatewayError;
+use crate::state::GatewayState;
 
 /// A gateway serving on its listeners.
 ///
@@ -71,7 +72,8 @@ impl Gateway {
     /// starts serving. Fails when the configuration is invalid or an
     /// address cannot be bound.
     pub async fn start(source: ConfigSource) -> Result<Self, GatewayError> {
-        let active = ActiveConfig::build(source.load()?)?;
+        let state = Arc::new(GatewayState::new(source.load()?)?);
+        let active = state.active();
         let settings = active.settings();
         let proxy = bind("proxy", settings.listen).await?;
         let admin = bind("admin", settings.admin_listen).await?;
@@ -79,7 +81,8 @@ impl Gateway {
         let admin_addr = local_addr("admin", &admin, settings.admin_listen)?;
         tracing::info!(addr = %proxy_addr, "proxy listening");
         tracing::info!(addr = %admin_addr, "admin listening");
-        let shared = Arc::new(Shared::new(active));
+        let admin_api = AdminApi::new(Arc::clone(&state), admin_addr);
+        let shared = Arc::new(Shared::new(state, admin_api));
         let supervisor = tokio::spawn(supervise(Arc::clone(&shared), proxy, admin));
         Ok(Self {
             handle: GatewayHandle {
@@ -130,15 +133,34 @@ impl GatewayHandle {
     /// Validates `config` and makes it the configuration of every request
     /// that starts from now on. Listener addresses cannot change while
     /// running: a change is logged and takes effect at the next start.
+    ///
+    /// The engine state (breakers, metrics, budget, the live retry policy)
+    /// is kept as [`Engine::reconfigure`](crate::engine::Engine::reconfigure)
+    /// says. A configuration without `admin.token` is refused while the
+    /// admin listener is bound to a non-loopback address.
     pub fn apply(&self, config: GatewayConfig) -> Result<(), ConfigError> {
-        let next = ActiveConfig::build(config)?;
+        let bound = self.shared.admin().bound_addr();
+        if config.admin.token.is_none() && !bound.ip().is_loopback() {
+            return Err(ConfigError::invalid(
+                "admin.token",
+                "unset",
+                format!(
+                    "a token while the admin listener is bound to {bound}, not a loopback address"
+                ),
+            ));
+        }
         let current = self.shared.active();
+        let next = self.shared.state().apply(config)?;
         let (old, new) = (current.settings(), next.settings());
         if old.listen != new.listen || old.admin_listen != new.admin_listen {
             tracing::warn!("listener addresses changed; they take effect at the next start");
         }
-        self.shared.swap(next);
         Ok(())
+    }
+
+    /// The configuration and engine state.
+    pub fn state(&self) -> Arc<GatewayState> {
+        Arc::clone(self.shared.state())
     }
 
     /// The configuration requests are served with right now.

@@ -3,18 +3,21 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::active::ActiveConfig;
+use crate::admin::AdminApi;
+use crate::engine::Engine;
+use crate::state::GatewayState;
 
-/// The active configuration (swapped whole on reload) and the lifecycle:
+/// The configuration and engine state, the admin API, and the lifecycle:
 /// every connection and tunnel task is tracked so a shutdown can wait for
 /// them, and cut them when the drain time is up.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    active: ArcSwap<ActiveConfig>,
+    state: Arc<GatewayState>,
+    admin: AdminApi,
     tasks: TaskTracker,
     shutdown: CancellationToken,
     closed: CancellationToken,
@@ -22,9 +25,10 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(active: Arc<ActiveConfig>) -> Self {
+    pub(crate) fn new(state: Arc<GatewayState>, admin: AdminApi) -> Self {
         Self {
-            active: ArcSwap::new(active),
+            state,
+            admin,
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             closed: CancellationToken::new(),
@@ -34,13 +38,22 @@ impl Shared {
 
     /// The configuration requests are served with right now.
     pub(crate) fn active(&self) -> Arc<ActiveConfig> {
-        self.active.load_full()
+        self.state.active()
     }
 
-    /// Makes `next` the configuration for every request that starts from
-    /// now on; requests in flight finish with the one they started with.
-    pub(crate) fn swap(&self, next: Arc<ActiveConfig>) {
-        self.active.store(next);
+    /// The engine state.
+    pub(crate) fn engine(&self) -> &Engine {
+        self.state.engine()
+    }
+
+    /// The configuration and engine state.
+    pub(crate) fn state(&self) -> &Arc<GatewayState> {
+        &self.state
+    }
+
+    /// The admin API.
+    pub(crate) fn admin(&self) -> &AdminApi {
+        &self.admin
     }
 
     /// Runs `task` as part of the gateway: a shutdown waits for it.

@@ -5,6 +5,7 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code, unused_imports)]
 
+mod admin;
 mod faults;
 mod upstream;
 
@@ -14,6 +15,7 @@ use std::time::Duration;
 use staunch_gateway::config::{ConfigSource, GatewayConfig};
 use staunch_gateway::Gateway;
 
+pub(crate) use admin::*;
 pub(crate) use faults::*;
 pub(crate) use upstream::*;
 
