@@ -75,6 +75,12 @@ impl Breaker {
         }
     }
 
+    /// The shared state, for permits that do not borrow the handle.
+    #[inline]
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// The breaker's key (provider, endpoint, host).
     pub fn key(&self) -> &str {
         &self.shared.key
