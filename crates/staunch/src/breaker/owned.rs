@@ -58,9 +58,7 @@ impl OwnedPermit {
 
     /// The state the permit was granted in: closed, or half-open for a probe.
     pub fn state(&self) -> CircuitState {
-        self.held
-            .as_ref()
-            .map_or(CircuitState::Closed, Held::state)
+        self.held.as_ref().map_or(CircuitState::Closed, Held::state)
     }
 
     /// Whether this permit is a half-open probe.

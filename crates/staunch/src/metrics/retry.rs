@@ -164,8 +164,9 @@ impl<S: MetricsSink, K: Clock> MetricsRecorder<S, K> {
     }
 
     fn attempt(&self, attempt: u32, outcome: AttemptOutcome) -> AttemptRecord {
-        let mut record = AttemptRecord::new(self.call_id, attempt, outcome, self.clock.system_now())
-            .with_delay_before(self.delay_before);
+        let mut record =
+            AttemptRecord::new(self.call_id, attempt, outcome, self.clock.system_now())
+                .with_delay_before(self.delay_before);
         record.endpoint.clone_from(&self.endpoint);
         record
     }
@@ -224,9 +225,9 @@ impl<S: MetricsSink, K: Clock> Interceptor for MetricsRecorder<S, K> {
             sink.record_attempt(&self.attempt(attempts.saturating_add(1), outcome));
         }
         let now = self.clock.now();
-        let duration = self
-            .call_started
-            .map_or(Duration::ZERO, |started| now.saturating_duration_since(started));
+        let duration = self.call_started.map_or(Duration::ZERO, |started| {
+            now.saturating_duration_since(started)
+        });
         let mut call = CallRecord::new(
             self.call_id,
             attempts,

@@ -13,7 +13,10 @@ fn assert_invalid(err: &ConfigError, field: &str, value: &str) {
             allowed,
         } => {
             assert_eq!(f, field, "{err}");
-            assert!(v.contains(value), "value {v:?} should show {value:?}: {err}");
+            assert!(
+                v.contains(value),
+                "value {v:?} should show {value:?}: {err}"
+            );
             assert!(!allowed.is_empty(), "{err}");
         }
         other => panic!("expected an Invalid error for {field}, got {other:?}"),
@@ -49,9 +52,7 @@ fn toml_round_trips_with_every_section() {
         .with_half_open_max_calls(2)
         .with_success_threshold(3)
         .with_count_calls(true);
-    config.budget = BudgetConfig::default()
-        .with_ratio(0.35)
-        .with_min_per_sec(4);
+    config.budget = BudgetConfig::default().with_ratio(0.35).with_min_per_sec(4);
     config.metrics = MetricsConfig::default()
         .with_retention_hours(48)
         .with_max_endpoints(200)
@@ -60,7 +61,11 @@ fn toml_round_trips_with_every_section() {
     for table in ["[retry]", "[circuit_breaker]", "[budget]", "[metrics]"] {
         assert!(text.contains(table), "{table} missing from:\n{text}");
     }
-    assert_eq!(StaunchConfig::from_toml_str(&text).unwrap(), config, "{text}");
+    assert_eq!(
+        StaunchConfig::from_toml_str(&text).unwrap(),
+        config,
+        "{text}"
+    );
 }
 
 #[test]
@@ -135,14 +140,25 @@ fn bad_breaker_variables_are_refused_naming_the_variable() {
 
 #[test]
 fn env_beats_file_which_beats_defaults_for_the_breaker() {
-    let mut config =
-        StaunchConfig::from_toml_str("[circuit_breaker]\nfailure_threshold = 7\nsuccess_threshold = 2\n")
-            .unwrap();
+    let mut config = StaunchConfig::from_toml_str(
+        "[circuit_breaker]\nfailure_threshold = 7\nsuccess_threshold = 2\n",
+    )
+    .unwrap();
     config
-        .apply_env(&MapEnv::from_pairs([("CIRCUIT_BREAKER_FAILURE_THRESHOLD", "9")]))
+        .apply_env(&MapEnv::from_pairs([(
+            "CIRCUIT_BREAKER_FAILURE_THRESHOLD",
+            "9",
+        )]))
         .unwrap();
-    assert_eq!(config.circuit_breaker.failure_threshold, Some(9), "env beats file");
-    assert_eq!(config.circuit_breaker.success_threshold, 2, "file beats defaults");
+    assert_eq!(
+        config.circuit_breaker.failure_threshold,
+        Some(9),
+        "env beats file"
+    );
+    assert_eq!(
+        config.circuit_breaker.success_threshold, 2,
+        "file beats defaults"
+    );
     assert_eq!(
         config.circuit_breaker.open_duration,
         Duration::from_secs(30),
@@ -153,22 +169,46 @@ fn env_beats_file_which_beats_defaults_for_the_breaker() {
 #[test]
 fn master_switch_off_turns_the_breaker_rules_off() {
     let config = with_env(&[("RESILIENCE_ENABLED", "0")]).unwrap();
-    assert!(config.circuit_breaker.enabled, "the section keeps its value");
+    assert!(
+        config.circuit_breaker.enabled,
+        "the section keeps its value"
+    );
     assert!(!config.breaker_config().enabled);
 }
 
 #[test]
 fn bad_breaker_values_in_toml_name_their_field() {
     for (text, field, value) in [
-        ("failure_threshold = 0", "circuit_breaker.failure_threshold", "0"),
-        ("failure_threshold = -3", "circuit_breaker.failure_threshold", "-3"),
+        (
+            "failure_threshold = 0",
+            "circuit_breaker.failure_threshold",
+            "0",
+        ),
+        (
+            "failure_threshold = -3",
+            "circuit_breaker.failure_threshold",
+            "-3",
+        ),
         ("failure_rate = 1.5", "circuit_breaker.failure_rate", "1.5"),
-        ("open_duration = \"-1s\"", "circuit_breaker.open_duration", "-1s"),
-        ("half_open_max_calls = 0", "circuit_breaker.half_open_max_calls", "0"),
-        ("success_threshold = 5000", "circuit_breaker.success_threshold", "5000"),
+        (
+            "open_duration = \"-1s\"",
+            "circuit_breaker.open_duration",
+            "-1s",
+        ),
+        (
+            "half_open_max_calls = 0",
+            "circuit_breaker.half_open_max_calls",
+            "0",
+        ),
+        (
+            "success_threshold = 5000",
+            "circuit_breaker.success_threshold",
+            "5000",
+        ),
         ("window = \"10ms\"", "circuit_breaker.window", "10ms"),
     ] {
-        let err = StaunchConfig::from_toml_str(&format!("[circuit_breaker]\n{text}\n")).unwrap_err();
+        let err =
+            StaunchConfig::from_toml_str(&format!("[circuit_breaker]\n{text}\n")).unwrap_err();
         assert_invalid(&err, field, value);
     }
 }
@@ -178,9 +218,21 @@ fn bad_budget_and_metrics_values_in_toml_name_their_field() {
     for (text, field, value) in [
         ("[budget]\nratio = 1.5", "budget.ratio", "1.5"),
         ("[budget]\nratio = -0.1", "budget.ratio", "-0.1"),
-        ("[budget]\nmin_per_sec = 2000000", "budget.min_per_sec", "2000000"),
-        ("[metrics]\nretention = \"169h\"", "metrics.retention", "169h"),
-        ("[metrics]\nretention = \"90m\"", "metrics.retention", "5400s"),
+        (
+            "[budget]\nmin_per_sec = 2000000",
+            "budget.min_per_sec",
+            "2000000",
+        ),
+        (
+            "[metrics]\nretention = \"169h\"",
+            "metrics.retention",
+            "169h",
+        ),
+        (
+            "[metrics]\nretention = \"90m\"",
+            "metrics.retention",
+            "5400s",
+        ),
         ("[metrics]\nmax_endpoints = 0", "metrics.max_endpoints", "0"),
     ] {
         let err = StaunchConfig::from_toml_str(text).unwrap_err();
@@ -191,7 +243,10 @@ fn bad_budget_and_metrics_values_in_toml_name_their_field() {
 #[test]
 fn unknown_keys_in_new_sections_are_refused_with_their_name() {
     for (text, field) in [
-        ("[circuit_breaker]\nfailure_treshold = 3", "circuit_breaker.failure_treshold"),
+        (
+            "[circuit_breaker]\nfailure_treshold = 3",
+            "circuit_breaker.failure_treshold",
+        ),
         ("[budget]\nratoi = 0.2", "budget.ratoi"),
         ("[metrics]\nretension = \"24h\"", "metrics.retension"),
     ] {
