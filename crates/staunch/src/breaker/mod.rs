@@ -13,7 +13,17 @@
 //!
 //! Calls go through [`Breaker::call`] / [`Breaker::call_async`], or through
 //! a [`Permit`] from [`Breaker::try_acquire`] for callers that classify
-//! outcomes themselves. A closed-state success costs atomics only.
+//! outcomes themselves ([`Breaker::try_acquire_owned`] gives an
+//! [`OwnedPermit`] that can move into a spawned task). A closed-state
+//! success costs atomics only.
+//!
+//! Inside a retry policy a breaker is a [`BreakerGuard`]: retry outside,
+//! breaker inside. Each attempt takes a permit, a refused attempt ends the
+//! call at once with
+//! [`StopReason::CircuitOpen`](crate::retry::StopReason::CircuitOpen), and
+//! each verdict is recorded as [`VerdictCounts`] says (by default a fatal
+//! error, such as a 404, is not a failure). [`Breaker::retry`] and
+//! [`BreakerRegistry::retry`] are the short forms.
 //!
 //! Every transition is a [`Transition`] event, logged with `tracing`
 //! (`[CIRCUIT]`, opening at WARN) and sent to [`BreakerObserver`]s.
