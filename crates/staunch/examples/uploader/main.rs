@@ -12,27 +12,30 @@
 //! that no provider took goes back to the queue for a later round. Only an
 //! upload that succeeded is written to the ledger.
 //!
-//! Settings come from `examples/uploader.toml` (delays scaled down so the
-//! run takes about a second; `UPLOADER_CONFIG` names another file), then from
-//! the documented environment variables:
+//! Settings come from `examples/uploader/uploader.toml` (delays scaled down
+//! so the run takes about a second; `UPLOADER_CONFIG` names another file),
+//! then from the documented environment variables:
 //!
 //! ```text
 //! cargo run --example uploader -p staunch
 //! CIRCUIT_BREAKER_FAILURE_THRESHOLD=2 RETRY_MAX_ATTEMPTS=4 cargo run --example uploader -p staunch
 //! ```
 
+mod provider;
+mod report;
+
 use std::collections::{BTreeMap, VecDeque};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use provider::{Behaviour, File, Provider, UploadError};
 use staunch::breaker::{BreakerRegistry, Transition};
 use staunch::budget::RetryBudget;
-use staunch::config::{format_duration, ProcessEnv, StaunchConfig};
+use staunch::config::{ProcessEnv, StaunchConfig};
 use staunch::metrics::{MetricsRecorder, MetricsStore, SinkObserver};
 use staunch::retry::RetryPolicy;
 
@@ -43,81 +46,6 @@ const ROUNDS: u32 = 4;
 /// Pause of a worker between two files, and before a file's next round.
 const THINK: Duration = Duration::from_millis(25);
 const NEXT_ROUND: Duration = Duration::from_millis(150);
-
-/// Why a provider refused an upload.
-#[derive(Debug, Clone, Copy)]
-enum UploadError {
-    /// 503: worth retrying.
-    Unavailable,
-    /// The connection dropped: worth retrying.
-    Reset,
-    /// 413: this provider will never take this file.
-    TooLarge { limit_mb: u32 },
-}
-
-impl UploadError {
-    fn is_transient(&self) -> bool {
-        !matches!(self, Self::TooLarge { .. })
-    }
-}
-
-impl fmt::Display for UploadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unavailable => f.write_str("503 Service Unavailable"),
-            Self::Reset => f.write_str("connection reset"),
-            Self::TooLarge { limit_mb } => write!(f, "413 Payload Too Large (limit {limit_mb} MB)"),
-        }
-    }
-}
-
-/// How a simulated provider fails.
-enum Behaviour {
-    /// Works, except every `fail_every`-th request and files over `max_mb`.
-    Reliable { fail_every: u32, max_mb: u32 },
-    /// Drops every other connection.
-    Flaky,
-    /// Answers 503 until `until` after the start, then works.
-    Outage { until: Duration },
-}
-
-/// One simulated storage provider, with its own retry budget.
-struct Provider {
-    name: &'static str,
-    behaviour: Behaviour,
-    latency: Duration,
-    requests: AtomicU32,
-    budget: RetryBudget,
-}
-
-impl Provider {
-    fn upload(&self, file: &File, since_start: Duration) -> Result<String, UploadError> {
-        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        thread::sleep(self.latency);
-        let failed = match self.behaviour {
-            Behaviour::Reliable { max_mb, .. } if file.size_mb > max_mb => {
-                Some(UploadError::TooLarge { limit_mb: max_mb })
-            }
-            Behaviour::Reliable { fail_every, .. } => {
-                (n % fail_every == 0).then_some(UploadError::Unavailable)
-            }
-            Behaviour::Flaky => (n % 2 == 0).then_some(UploadError::Reset),
-            Behaviour::Outage { until } => {
-                (since_start < until).then_some(UploadError::Unavailable)
-            }
-        };
-        match failed {
-            Some(error) => Err(error),
-            None => Ok(format!("{}-{:04x}", self.name, n * 2654 % 65_536)),
-        }
-    }
-}
-
-struct File {
-    number: usize,
-    name: String,
-    size_mb: u32,
-}
 
 /// What the ledger keeps of one uploaded file.
 struct Entry {
@@ -130,7 +58,9 @@ struct Entry {
 fn main() -> ExitCode {
     let path = std::env::var_os("UPLOADER_CONFIG")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/uploader.toml"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/uploader/uploader.toml")
+        });
     let config = match StaunchConfig::load(Some(&path), &ProcessEnv) {
         Ok(config) => config,
         Err(err) => {
@@ -138,7 +68,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    print_settings(&path, &config);
+    report::print_settings(&path, &config);
     match run(&config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -146,31 +76,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn print_settings(path: &Path, config: &StaunchConfig) {
-    let (retry, cb, budget) = (&config.retry, config.breaker_config(), &config.budget);
-    println!("settings: {} + environment", path.display());
-    println!(
-        "  retry:   enabled={} max_attempts={} base_delay={} max_delay={}",
-        config.enabled && retry.enabled,
-        retry.max_attempts,
-        format_duration(retry.base_delay),
-        format_duration(retry.max_delay)
-    );
-    println!(
-        "  breaker: enabled={} failure_threshold={:?} window={} open_duration={} half_open_max_calls={} success_threshold={}",
-        cb.enabled,
-        cb.failure_threshold,
-        format_duration(cb.window),
-        format_duration(cb.open_duration),
-        cb.half_open_max_calls,
-        cb.success_threshold
-    );
-    println!(
-        "  budget:  ratio={} min_per_sec={}\n",
-        budget.ratio, budget.min_per_sec
-    );
 }
 
 /// Everything the uploader threads share.
@@ -255,7 +160,7 @@ fn run(config: &StaunchConfig) -> Result<(), staunch::ConfigError> {
             scope.spawn(move || upload_all(worker, shared));
         }
     });
-    print_report(&shared);
+    report::print_report(&shared);
     Ok(())
 }
 
@@ -336,51 +241,4 @@ fn upload(worker: usize, shared: &Shared<'_>, file: &File, round: u32) -> bool {
         }
     }
     false
-}
-
-fn print_report(shared: &Shared<'_>) {
-    let ledger = shared.ledger.lock().unwrap();
-    println!("\nledger ({} files uploaded):", ledger.len());
-    for (name, e) in ledger.iter() {
-        println!(
-            "  {name:<14} {:<6} etag {:<11} attempts {} round {}",
-            e.provider, e.etag, e.attempts, e.round
-        );
-    }
-    let given_up = shared.given_up.lock().unwrap();
-    if !given_up.is_empty() {
-        println!("given up: {}", given_up.join(", "));
-    }
-
-    println!("\nproviders:");
-    for p in shared.providers {
-        let snapshot = shared.registry.snapshot(p.name);
-        let state = snapshot.map_or("unused".to_owned(), |s| s.state.to_string());
-        let uploads = ledger.values().filter(|e| e.provider == p.name).count();
-        println!(
-            "  {:<6} breaker {:<9} requests {:>3}  uploads {:>2}  retries allowed {:>2} denied {}",
-            p.name,
-            state,
-            p.requests.load(Ordering::Relaxed),
-            uploads,
-            p.budget.withdrawn(),
-            p.budget.denied()
-        );
-    }
-
-    let summary = shared.store.summary();
-    let t = &summary.totals;
-    println!(
-        "\nmetrics: {} calls, {} attempts, {} retries; successes at attempt 1/2/3: {}/{}/{}; \
-         refused by an open breaker: {}; breaker events: {}",
-        t.calls,
-        t.attempts,
-        t.retries,
-        t.successes_by_attempt.at(1),
-        t.successes_by_attempt.at(2),
-        t.successes_by_attempt.at(3),
-        t.failures_by_reason.rejected,
-        summary.breaker_events
-    );
-    println!("finished in {:.2} s", shared.at());
 }
