@@ -75,8 +75,9 @@ impl Breaker {
         }
     }
 
-    /// The shared state, for permits that own their breaker handle.
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
+    /// The shared state, for permits that do not borrow the handle.
+    #[inline]
+    pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
 

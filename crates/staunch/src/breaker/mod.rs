@@ -13,7 +13,17 @@
 //!
 //! Calls go through [`Breaker::call`] / [`Breaker::call_async`], or through
 //! a [`Permit`] from [`Breaker::try_acquire`] for callers that classify
-//! outcomes themselves. A closed-state success costs atomics only.
+//! outcomes themselves ([`Breaker::try_acquire_owned`] gives an
+//! [`OwnedPermit`] that can move into a spawned task). A closed-state
+//! success costs atomics only.
+//!
+//! Inside a retry policy a breaker is a [`BreakerGuard`]: retry outside,
+//! breaker inside. Each attempt takes a permit, a refused attempt ends the
+//! call at once with
+//! [`StopReason::CircuitOpen`](crate::retry::StopReason::CircuitOpen), and
+//! each verdict is recorded as [`VerdictCounts`] says (by default a fatal
+//! error, such as a 404, is not a failure). [`Breaker::retry`] and
+//! [`BreakerRegistry::retry`] are the short forms.
 //!
 //! Every transition is a [`Transition`] event, logged with `tracing`
 //! (`[CIRCUIT]`, opening at WARN) and sent to [`BreakerObserver`]s.
@@ -36,11 +46,13 @@ mod classify;
 mod config;
 mod error;
 mod handle;
+mod held;
 mod machine;
 mod observer;
 mod owned;
 mod permit;
 mod registry;
+mod retry;
 mod rules;
 mod snapshot;
 mod state;
@@ -52,8 +64,9 @@ pub use config::BreakerConfig;
 pub use error::{BreakerError, Rejected};
 pub use handle::Breaker;
 pub use observer::BreakerObserver;
-pub(crate) use owned::OwnedPermit;
+pub use owned::OwnedPermit;
 pub use permit::{Outcome, Permit};
 pub use registry::BreakerRegistry;
+pub use retry::{BreakerGuard, CountAs, VerdictCounts};
 pub use snapshot::Snapshot;
 pub use state::{CircuitState, Transition};

@@ -6,6 +6,8 @@
 //! `ratio` (default 0.2) of the requests of the last 10 seconds, plus
 //! `min_per_sec` (default 10) that are always allowed. A retry the budget
 //! refuses ends its call with the last error; the refusal is counted.
+//! Inside a retry policy it is a [`BudgetGuard`] (or
+//! [`RetryBudget::retry`]).
 //!
 //! ```
 //! use staunch::budget::RetryBudget;
@@ -19,8 +21,10 @@
 //! ```
 
 mod config;
+mod retry;
 mod retry_budget;
 mod window;
 
 pub use config::{BudgetConfig, MAX_MIN_PER_SEC};
+pub use retry::BudgetGuard;
 pub use retry_budget::{BudgetStats, RetryBudget, WINDOW};

@@ -5,7 +5,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{parse_bool, ConfigError, EnvSource};
+use crate::breaker::BreakerConfig;
+use crate::budget::BudgetConfig;
+use crate::metrics::MetricsConfig;
+use crate::pool::PoolConfig;
 use crate::retry::{RetryConfig, RetryPolicy};
+
+mod sections;
 
 /// One section of [`StaunchConfig`] (a TOML table such as `[retry]`).
 ///
@@ -28,6 +34,15 @@ pub trait ConfigSection {
 /// ([`StaunchConfig::load`]). Unknown keys are refused, and so is every value
 /// out of range, with the field, the value and what is allowed.
 ///
+/// | table | type | environment variables |
+/// |---|---|---|
+/// | (top) `enabled` | `bool` | `RESILIENCE_ENABLED` |
+/// | `[retry]` | [`RetryConfig`] | `RESILIENCE_RETRY_ENABLED`, `RETRY_MAX_ATTEMPTS`, `RETRY_BASE_DELAY`, `RETRY_MAX_DELAY`, `RETRY_EXPONENTIAL_BASE`, `RETRY_JITTER` |
+/// | `[circuit_breaker]` | [`BreakerConfig`] | `RESILIENCE_CIRCUIT_BREAKER_ENABLED`, `CIRCUIT_BREAKER_FAILURE_THRESHOLD`, `CIRCUIT_BREAKER_SUCCESS_THRESHOLD`, `CIRCUIT_BREAKER_TIMEOUT`, `CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS` |
+/// | `[budget]` | [`BudgetConfig`] | none |
+/// | `[metrics]` | [`MetricsConfig`] | none |
+/// | `[pool]` | [`PoolConfig`] | `POOL_STRATEGY`, `POOL_FAILOVER_DELAY`, `POOL_HEDGE_DELAY`, `POOL_MAX_HEDGES` |
+///
 /// ```
 /// use staunch::config::{MapEnv, StaunchConfig};
 ///
@@ -46,6 +61,17 @@ pub struct StaunchConfig {
     pub enabled: bool,
     /// The retry policy (`[retry]`).
     pub retry: RetryConfig,
+    /// The circuit breakers' settings (`[circuit_breaker]`), shared by every
+    /// breaker of a registry.
+    pub circuit_breaker: BreakerConfig,
+    /// The retry budget (`[budget]`).
+    pub budget: BudgetConfig,
+    /// The metrics store (`[metrics]`).
+    pub metrics: MetricsConfig,
+    /// Endpoint selection and failover (`[pool]`).
+    pub pool: PoolConfig,
+    // A new section is one field here plus its line in `Default`,
+    // `validate` and `apply_env`.
 }
 
 impl Default for StaunchConfig {
@@ -53,6 +79,10 @@ impl Default for StaunchConfig {
         Self {
             enabled: true,
             retry: RetryConfig::default(),
+            circuit_breaker: BreakerConfig::default(),
+            budget: BudgetConfig::default(),
+            metrics: MetricsConfig::default(),
+            pool: PoolConfig::default(),
         }
     }
 }
@@ -92,6 +122,10 @@ impl StaunchConfig {
             next.enabled = parse_bool("RESILIENCE_ENABLED", &v)?;
         }
         ConfigSection::apply_env(&mut next.retry, env)?;
+        ConfigSection::apply_env(&mut next.circuit_breaker, env)?;
+        ConfigSection::apply_env(&mut next.budget, env)?;
+        ConfigSection::apply_env(&mut next.metrics, env)?;
+        ConfigSection::apply_env(&mut next.pool, env)?;
         next.validate()?;
         *self = next;
         Ok(())
@@ -100,6 +134,10 @@ impl StaunchConfig {
     /// Checks every section.
     pub fn validate(&self) -> Result<(), ConfigError> {
         ConfigSection::validate(&self.retry)?;
+        ConfigSection::validate(&self.circuit_breaker)?;
+        ConfigSection::validate(&self.budget)?;
+        ConfigSection::validate(&self.metrics)?;
+        ConfigSection::validate(&self.pool)?;
         Ok(())
     }
 
@@ -119,6 +157,14 @@ impl StaunchConfig {
         } else {
             policy.to_builder().with_max_attempts(1).build()
         }
+    }
+
+    /// The breaker settings, with the trip rules off when the master switch
+    /// (`RESILIENCE_ENABLED`) is off.
+    pub fn breaker_config(&self) -> BreakerConfig {
+        let mut config = self.circuit_breaker.clone();
+        config.enabled &= self.enabled;
+        config
     }
 }
 
@@ -172,3 +218,6 @@ fn toml_error(err: &toml::de::Error, text: &str) -> ConfigError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod section_tests;

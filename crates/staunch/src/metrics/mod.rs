@@ -13,6 +13,9 @@
 //! [`breaker_events`](MetricsStore::breaker_events), and Prometheus text
 //! through [`encode_prometheus`]. [`FanOut`] sends records to several sinks.
 //!
+//! Plain retry calls report through a [`MetricsRecorder`] interceptor;
+//! breakers report their transitions through a [`SinkObserver`].
+//!
 //! ```
 //! use staunch::clock::{Clock, ManualClock};
 //! use staunch::metrics::{AttemptOutcome, AttemptRecord, MetricsConfig, MetricsStore};
@@ -38,10 +41,12 @@ mod events;
 mod hot;
 mod index;
 mod layout;
+mod observer;
 mod prometheus;
 mod query;
 mod record;
 mod report;
+mod retry;
 mod sink;
 mod store;
 mod time;
@@ -50,11 +55,13 @@ mod totals;
 pub use config::{MetricsConfig, MAX_BREAKER_EVENTS, MAX_ENDPOINTS, MAX_HOURS};
 pub use index::{NO_ENDPOINT, OTHER_ENDPOINT};
 pub use layout::LATENCY_BUCKETS_SECONDS;
+pub use observer::SinkObserver;
 pub use prometheus::{encode_prometheus, PROMETHEUS_CONTENT_TYPE};
 pub use record::{AttemptOutcome, AttemptRecord, CallOutcome, CallRecord, EndpointId};
 pub use report::{
     BreakerEvent, BreakerEvents, EndpointBreakdown, EndpointStats, HourPoint, Summary, TimeSeries,
 };
+pub use retry::{attempt_outcome, call_outcome, next_call_id, MetricsRecorder};
 pub use sink::{FanOut, MetricsSink, NoopSink};
 pub use store::MetricsStore;
 pub use totals::{CallsByOutcome, FailuresByReason, LatencyStats, SuccessesByAttempt, Totals};

@@ -50,6 +50,7 @@ fn toml_round_trips_through_text() {
             deadline: Some(Duration::from_millis(1500)),
             attempt_timeout: Some(Duration::from_secs(2)),
         },
+        ..StaunchConfig::default()
     };
     let text = config.to_toml_string().unwrap();
     assert_eq!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::failover::Shared;
 use super::health::next_probe_in;
-use crate::breaker::OwnedPermit;
+use crate::breaker::{Outcome as BreakerOutcome, OwnedPermit};
 use crate::metrics::{AttemptOutcome, AttemptRecord, CallOutcome};
 use crate::pool::{EndpointEntry, InFlight, Outcome};
 use crate::retry::{StopReason, Verdict};
@@ -28,7 +28,7 @@ pub(crate) fn try_begin<A>(
     shared: &Shared<A>,
     entry: &Arc<EndpointEntry<A>>,
 ) -> Option<(OwnedPermit, InFlight<A>)> {
-    let permit = OwnedPermit::acquire(shared.registry.get(entry.id())).ok()?;
+    let permit = shared.registry.get(entry.id()).try_acquire_owned().ok()?;
     Some((permit, entry.begin()))
 }
 
@@ -58,7 +58,12 @@ pub(crate) fn settle<A>(
         (true, Some(error)) => guard.failure(error),
         (true, None) => guard.finish(Outcome::Failure),
     };
-    permit.record(failed, Some(latency));
+    let outcome = if failed {
+        BreakerOutcome::Failure
+    } else {
+        BreakerOutcome::Success
+    };
+    permit.record_with_latency(outcome, latency);
     let outcome = match verdict {
         _ if timed_out => AttemptOutcome::Timeout,
         Verdict::Success => AttemptOutcome::Success,
