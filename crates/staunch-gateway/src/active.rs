@@ -1,6 +1,8 @@
 //! The active configuration: the validated settings compiled into routes,
-//! endpoints and clients. A reload builds a new one and swaps it in whole.
+//! endpoints, clients and the failover executors over the engine's pools.
+//! A reload builds a new one and swaps it in whole.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use staunch::config::ConfigError;
@@ -8,7 +10,9 @@ use staunch::config::ConfigError;
 use crate::client::direct_client;
 use crate::config::{GatewayConfig, Strategy, Validated};
 use crate::endpoint::{Endpoint, EndpointKind};
+use crate::engine::Engine;
 use crate::routes::{Route, RouteTable};
+use crate::upstream::{Upstream, FORWARD};
 
 /// What requests are served with.
 #[derive(Debug)]
@@ -16,14 +20,20 @@ pub struct ActiveConfig {
     config: GatewayConfig,
     settings: Validated,
     routes: RouteTable,
-    forward: Vec<Endpoint>,
+    forward: Upstream,
 }
 
 impl ActiveConfig {
-    /// Validates `config` and builds its routes and endpoints.
-    pub fn build(config: GatewayConfig) -> Result<Arc<Self>, ConfigError> {
-        let settings = Validated::check(&config)?;
+    /// Builds the routes, endpoints and upstreams of `config` (validated
+    /// into `settings` already) over `engine`'s pools, and drops the pools
+    /// of upstreams that no longer exist.
+    pub(crate) fn build(
+        config: GatewayConfig,
+        settings: Validated,
+        engine: &Engine,
+    ) -> Result<Arc<Self>, ConfigError> {
         let direct = direct_client(settings.connect_timeout);
+        let delay = settings.failover_delay;
         let routes = settings
             .routes
             .iter()
@@ -42,9 +52,14 @@ impl ActiveConfig {
                         )
                     })
                     .collect();
-                Route::new(r.prefix.clone(), r.host.clone(), r.strategy, backends)
+                let name = Route::upstream_name(&r.prefix, r.host.as_deref());
+                let upstream = Upstream::builder(name, backends)
+                    .with_strategy(r.strategy)
+                    .with_failover_delay(delay)
+                    .build(engine)?;
+                Ok(Route::new(r.prefix.clone(), r.host.clone(), upstream))
             })
-            .collect();
+            .collect::<Result<Vec<_>, ConfigError>>()?;
         let forward = if settings.proxies.is_empty() {
             vec![Endpoint::direct(direct, settings.connect_timeout)]
         } else {
@@ -54,6 +69,16 @@ impl ActiveConfig {
                 .map(|p| Endpoint::proxy(p, settings.connect_timeout))
                 .collect()
         };
+        let forward = Upstream::builder(FORWARD, forward)
+            .with_strategy(settings.proxy_strategy)
+            .with_failover_delay(delay)
+            .build(engine)?;
+        let names: HashSet<&str> = routes
+            .iter()
+            .map(|r| r.upstream().name())
+            .chain([forward.name()])
+            .collect();
+        engine.retain_pools(&names);
         Ok(Arc::new(Self {
             config,
             settings,
@@ -75,6 +100,11 @@ impl ActiveConfig {
     /// Where forward traffic goes: the upstream proxies in configured order,
     /// or the single direct endpoint when there are none.
     pub fn forward_endpoints(&self) -> &[Endpoint] {
+        self.forward.endpoints()
+    }
+
+    /// The forward path's pool and failover executor.
+    pub fn forward(&self) -> &Upstream {
         &self.forward
     }
 
@@ -87,6 +117,7 @@ impl ActiveConfig {
             .flat_map(|r| r.backends().iter())
             .chain(
                 self.forward
+                    .endpoints()
                     .iter()
                     .filter(|e| e.kind() != EndpointKind::Direct),
             )
@@ -94,7 +125,7 @@ impl ActiveConfig {
 
     /// The strategy configured for the forward pool, kept for the engine.
     pub fn forward_strategy(&self) -> Strategy {
-        self.settings.proxy_strategy
+        self.forward.strategy()
     }
 
     /// Request bodies up to this many bytes are buffered for replay.

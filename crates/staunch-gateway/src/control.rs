@@ -7,12 +7,14 @@
 //! | `X-Staunch-Timeout` | time limit over all attempts | 1ms to 5m (`"2s"`, `"250ms"`, `"1.5"`) |
 //! | `X-Staunch-Idempotent` | a POST/PATCH may be repeated | true, false, 1, 0 |
 //!
-//! Without `X-Staunch-Max-Attempts` every endpoint of the pool is tried at
-//! most once; without `X-Staunch-Timeout` attempts are bounded only by the
-//! connect timeout and the upstream. GET, HEAD, OPTIONS, TRACE, PUT and
+//! Without `X-Staunch-Max-Attempts` a request gets the live retry policy's
+//! `max_attempts`; without `X-Staunch-Timeout`, the policy's `timeout` (none
+//! by default: attempts are then bounded by the connect timeout, the
+//! attempt timeout and the upstream). GET, HEAD, OPTIONS, TRACE, PUT and
 //! DELETE may be repeated after a delivery; other methods only with
-//! `X-Staunch-Idempotent: true` or an `Idempotency-Key` header. A body over
-//! `max_replay_body` gets one attempt.
+//! `X-Staunch-Idempotent: true` or an `Idempotency-Key` header, or after a
+//! failure that proves nothing was sent (a refused connect, an upstream
+//! proxy's refusal). A body over `max_replay_body` gets one attempt.
 //!
 //! Responses carry [`ATTEMPTS`] (attempts made) and [`ENDPOINT`] (the id of
 //! the endpoint that answered, never an address with credentials).

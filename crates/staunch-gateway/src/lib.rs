@@ -8,13 +8,15 @@
 //! absolute-form request (`curl -x`) is forwarded to its target, directly or
 //! through a pool of upstream proxies; a `CONNECT` opens a tunnel whose
 //! connect step fails over the same way; an origin-form request goes to the
-//! reverse-proxy route with the longest matching path prefix. Each request
-//! becomes a list of [`Endpoint`]s and an [`attempt::Attempt`];
-//! [`attempt::run_attempts`] decides which attempts to make, and that
-//! function is where the engine's failover executor plugs in. Hop-by-hop and
-//! control headers are stripped, `X-Forwarded-*` set, bodies within the
-//! replay limit buffered; responses stream through with `X-Staunch-Attempts`
-//! and `X-Staunch-Endpoint`.
+//! reverse-proxy route with the longest matching path prefix. Each route,
+//! and the forward path, is an [`upstream::Upstream`]: a pool of
+//! [`Endpoint`]s under the engine's failover executor (selection strategy,
+//! a circuit breaker per endpoint, retry budget, metrics). Each request
+//! becomes an [`attempt::Attempt`] that [`attempt::run_attempts`] runs over
+//! its upstream under the live retry policy (backoff, `Retry-After`,
+//! deadline, idempotency). Hop-by-hop and control headers are stripped,
+//! `X-Forwarded-*` set, bodies within the replay limit buffered; responses
+//! stream through with `X-Staunch-Attempts` and `X-Staunch-Endpoint`.
 //!
 //! The engine state ([`engine::Engine`]: a circuit breaker per endpoint, the
 //! metrics store, the retry budget, the live retry policy) lives in the
@@ -65,6 +67,7 @@ pub mod routes;
 mod secret;
 mod server;
 mod state;
+pub mod upstream;
 
 pub use active::ActiveConfig;
 pub use cli::{check_config, Cli, Command, ServeArgs};

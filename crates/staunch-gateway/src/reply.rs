@@ -54,9 +54,10 @@ pub(crate) fn bad_request(message: impl ToString, details: Value) -> Response<Pr
     json_error(StatusCode::BAD_REQUEST, "bad_request", message, details)
 }
 
-/// The answer when every attempt failed: 503 with `Retry-After` when no
-/// endpoint could be reached, 504 when time ran out, 502 when an endpoint
-/// broke the exchange or answered garbage.
+/// The answer when no attempt produced an answer: 503 with `Retry-After`
+/// when every endpoint's breaker was open or no endpoint could be reached,
+/// 504 when time ran out, 502 when an endpoint broke the exchange or
+/// answered garbage.
 pub(crate) fn attempts_failed(failed: &AttemptsFailed) -> Response<ProxyBody> {
     // The last failure of an attempt that was sent decides; endpoints
     // skipped for an open breaker only decide when nothing was sent.
@@ -68,6 +69,11 @@ pub(crate) fn attempts_failed(failed: &AttemptsFailed) -> Response<ProxyBody> {
         .find(|k| *k != AttemptErrorKind::CircuitOpen)
         .or_else(|| failed.last_error().map(|e| e.kind()));
     let (status, error, message) = match kind {
+        _ if failed.all_unavailable() && failed.attempts == 0 => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "every endpoint's circuit breaker is open; try again after Retry-After",
+        ),
         Some(AttemptErrorKind::Timeout) => (
             StatusCode::GATEWAY_TIMEOUT,
             "timeout",
@@ -98,7 +104,12 @@ pub(crate) fn attempts_failed(failed: &AttemptsFailed) -> Response<ProxyBody> {
         status,
         error,
         message,
-        json!({ "attempts": failed.attempts, "errors": errors, "retry_after_secs": retry_after }),
+        json!({
+            "attempts": failed.attempts,
+            "errors": errors,
+            "retry_after_secs": retry_after,
+            "stopped": failed.reason.to_string(),
+        }),
     );
     let headers = response.headers_mut();
     headers.insert(ATTEMPTS, HeaderValue::from(failed.attempts));

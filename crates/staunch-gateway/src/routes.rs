@@ -2,31 +2,31 @@
 
 use crate::config::Strategy;
 use crate::endpoint::Endpoint;
+use crate::upstream::Upstream;
 
-/// A route: requests under `prefix` (for `host`, when set) go to `backends`.
-#[derive(Debug, Clone)]
+/// A route: requests under `prefix` (for `host`, when set) go to its
+/// upstream's backends.
+#[derive(Debug)]
 pub struct Route {
     prefix: String,
     host: Option<String>,
-    strategy: Strategy,
-    backends: Vec<Endpoint>,
+    upstream: Upstream,
 }
 
 impl Route {
     /// A route; `prefix` has no trailing slash unless it is `/`, `host` is
     /// lower-case.
-    pub(crate) fn new(
-        prefix: String,
-        host: Option<String>,
-        strategy: Strategy,
-        backends: Vec<Endpoint>,
-    ) -> Self {
+    pub(crate) fn new(prefix: String, host: Option<String>, upstream: Upstream) -> Self {
         Self {
             prefix,
             host,
-            strategy,
-            backends,
+            upstream,
         }
+    }
+
+    /// The name of a route's upstream: `route {host}{prefix}`.
+    pub(crate) fn upstream_name(prefix: &str, host: Option<&str>) -> String {
+        format!("route {}{prefix}", host.unwrap_or(""))
     }
 
     /// The path prefix.
@@ -39,14 +39,19 @@ impl Route {
         self.host.as_deref()
     }
 
-    /// The configured strategy, kept for the engine's pool.
+    /// The configured strategy.
     pub fn strategy(&self) -> Strategy {
-        self.strategy
+        self.upstream.strategy()
     }
 
     /// The backends, in configured order.
     pub fn backends(&self) -> &[Endpoint] {
-        &self.backends
+        self.upstream.endpoints()
+    }
+
+    /// The backends' pool and failover executor.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
     /// Whether `path` is under the prefix, on a segment boundary.
@@ -70,7 +75,7 @@ impl Route {
 }
 
 /// Every route, ordered so that the first match is the best one.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct RouteTable {
     routes: Vec<Route>,
 }
@@ -104,14 +109,16 @@ impl RouteTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::GatewayConfig;
+    use crate::engine::Engine;
 
     fn route(prefix: &str, host: Option<&str>) -> Route {
-        Route::new(
-            prefix.into(),
-            host.map(Into::into),
-            Strategy::RoundRobin,
-            Vec::new(),
-        )
+        let engine = Engine::new(&GatewayConfig::default()).unwrap();
+        let upstream = Upstream::builder(Route::upstream_name(prefix, host), Vec::new())
+            .with_strategy(Strategy::RoundRobin)
+            .build(&engine)
+            .unwrap();
+        Route::new(prefix.into(), host.map(Into::into), upstream)
     }
 
     fn table() -> RouteTable {

@@ -1,14 +1,14 @@
 //! What every request reads: the active configuration, swapped whole on
 //! reload, and the engine state that outlives reloads.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 use staunch::clock::Clock;
 use staunch::config::ConfigError;
 
 use crate::active::ActiveConfig;
-use crate::config::GatewayConfig;
+use crate::config::{GatewayConfig, Validated};
 use crate::engine::Engine;
 
 /// The configuration and engine state of a running gateway, shared by the
@@ -27,30 +27,38 @@ use crate::engine::Engine;
 pub struct GatewayState {
     active: ArcSwap<ActiveConfig>,
     engine: Engine,
+    /// Held for a whole [`apply`](Self::apply), so reloads never interleave.
+    applying: Mutex<()>,
 }
 
 impl GatewayState {
     /// Validates `config` and builds the state, on the system clock.
     pub fn new(config: GatewayConfig) -> Result<Self, ConfigError> {
-        let active = ActiveConfig::build(config)?;
-        let engine = Engine::new(active.config())?;
-        Ok(Self::assemble(active, engine))
+        let settings = Validated::check(&config)?;
+        let engine = Engine::new(&config)?;
+        Self::assemble(config, settings, engine)
     }
 
-    /// Like [`new`](Self::new), with breakers, budget and metrics reading
-    /// time from `clock`.
+    /// Like [`new`](Self::new), with breakers, budget, pools and metrics
+    /// reading time from `clock`.
     pub fn with_clock(config: GatewayConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
-        let active = ActiveConfig::build(config)?;
-        let engine = Engine::with_clock(active.config(), clock)?;
-        Ok(Self::assemble(active, engine))
+        let settings = Validated::check(&config)?;
+        let engine = Engine::with_clock(&config, clock)?;
+        Self::assemble(config, settings, engine)
     }
 
-    fn assemble(active: Arc<ActiveConfig>, engine: Engine) -> Self {
-        engine.track(active.breaker_endpoints().map(|e| e.id()));
-        Self {
+    fn assemble(
+        config: GatewayConfig,
+        settings: Validated,
+        engine: Engine,
+    ) -> Result<Self, ConfigError> {
+        engine.track(settings.endpoint_ids());
+        let active = ActiveConfig::build(config, settings, &engine)?;
+        Ok(Self {
             active: ArcSwap::new(active),
             engine,
-        }
+            applying: Mutex::new(()),
+        })
     }
 
     /// The configuration requests are served with right now.
@@ -68,9 +76,10 @@ impl GatewayState {
     /// started with. The engine state is kept as
     /// [`Engine::reconfigure`] says.
     pub fn apply(&self, config: GatewayConfig) -> Result<Arc<ActiveConfig>, ConfigError> {
-        let next = ActiveConfig::build(config)?;
-        self.engine
-            .reconfigure(next.config(), next.breaker_endpoints().map(|e| e.id()))?;
+        let _applying = self.applying.lock().unwrap_or_else(PoisonError::into_inner);
+        let settings = Validated::check(&config)?;
+        self.engine.reconfigure(&config, settings.endpoint_ids())?;
+        let next = ActiveConfig::build(config, settings, &self.engine)?;
         self.active.store(Arc::clone(&next));
         Ok(next)
     }

@@ -2,13 +2,13 @@
 //! response head awaited.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use http::header::{HOST, PROXY_AUTHORIZATION};
+use http::header::{HOST, PROXY_AUTHORIZATION, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
 
-use super::{Attempt, AttemptError, AttemptErrorKind};
+use super::{parse_retry_after, Attempt, AttemptError, AttemptErrorKind};
 use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::endpoint::{Endpoint, Via};
@@ -131,8 +131,8 @@ pub async fn attempt_once(
 }
 
 /// Forwards one client request: [`attempt_once`] per endpoint; an answer
-/// whose status is in `retry_statuses` is worth trying elsewhere, and a
-/// 5xx counts against the endpoint's breaker.
+/// whose status is in `retry_statuses` is worth another attempt, not before
+/// its `Retry-After`.
 #[derive(Debug)]
 pub struct HttpAttempt {
     outgoing: Outgoing,
@@ -175,8 +175,9 @@ impl Attempt for HttpAttempt {
         self.retry_statuses.contains(response.status().as_u16())
     }
 
-    fn is_endpoint_failure(&self, response: &Response<Incoming>) -> bool {
-        response.status().is_server_error()
+    fn retry_after(&self, response: &Response<Incoming>) -> Option<Duration> {
+        let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
+        parse_retry_after(value, SystemTime::now())
     }
 
     fn status(&self, response: &Response<Incoming>) -> Option<u16> {

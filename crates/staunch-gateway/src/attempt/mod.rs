@@ -1,25 +1,22 @@
-//! The seam where the engine plugs in: one attempt, and the loop that runs
-//! the attempts of a request.
+//! Where the engine meets HTTP: one attempt, and the loop that runs the
+//! attempts of a request on the engine's failover executor.
 //!
 //! - [`attempt_once`] sends one HTTP request to one endpoint and returns the
 //!   upstream response or a classified [`AttemptError`].
 //! - [`connect_once`] opens one tunnel to a `host:port` through one endpoint
 //!   (directly, or with `CONNECT` through an upstream proxy).
-//! - [`run_attempts`] runs the attempts of one client request across a list
-//!   of endpoints and decides when to stop.
-//!
-//! [`run_attempts`] is deliberately plain: each endpoint once, in order,
-//! skipping those whose circuit breaker is open, up to the live policy's
-//! `max_attempts`, each retry asking the retry budget, every attempt
-//! recorded on its breaker and in the metrics store, stopping at the first
-//! answer that is not worth another attempt. The engine's failover executor
-//! (selection strategy, backoff) replaces its body; the [`Attempt`] trait
-//! and the types here are what it works with.
+//! - [`run_attempts`] runs the attempts of one client request over an
+//!   [`Upstream`](crate::upstream::Upstream) under the live retry policy:
+//!   the upstream's strategy picks each endpoint among those whose breaker
+//!   is closed, a retryable answer or failure is retried after the backoff
+//!   (or at once on an endpoint not tried yet), `Retry-After` is honoured,
+//!   the retry budget is asked, and every attempt is recorded.
 
 mod connect;
 mod error;
+mod gate;
 mod http;
-mod record;
+mod retry_after;
 mod runner;
 
 use std::future::Future;
@@ -30,38 +27,47 @@ use crate::endpoint::Endpoint;
 pub use self::connect::{connect_once, ConnectAttempt, Tunnel};
 pub use self::error::{AttemptError, AttemptErrorKind};
 pub use self::http::{attempt_once, HttpAttempt, Outgoing};
+pub use self::retry_after::parse_retry_after;
 pub use self::runner::{
     run_attempts, AttemptLimits, Attempted, AttemptsFailed, UNAVAILABLE_RETRY_AFTER,
 };
 
 /// One kind of attempt (an HTTP exchange, a tunnel connect) that the runner
 /// can make against any endpoint.
+///
+/// How the runner reads the outcomes: an answer for which
+/// [`is_retryable`](Self::is_retryable) holds is retried (and counts as a
+/// failure of the endpoint, on its breaker and statistics); any other
+/// answer ends the request (a [`status`](Self::status) of 400 or more is
+/// recorded as final, not as a success). Every [`AttemptError`] is retried,
+/// except [`AttemptErrorKind::BodyNotReplayable`].
 pub trait Attempt {
     /// What a successful attempt yields.
     type Output: Send;
 
-    /// Makes one attempt at `endpoint`. `time_left` is what remains of the
-    /// request's deadline; the runner also cuts the attempt off at it.
+    /// Makes one attempt at `endpoint`. `time_left` is the time this attempt
+    /// may take (the attempt timeout, or what remains of the request's
+    /// deadline); the runner also cuts the attempt off at it.
     fn attempt(
         &mut self,
         endpoint: &Endpoint,
         time_left: Option<Duration>,
     ) -> impl Future<Output = Result<Self::Output, AttemptError>> + Send;
 
-    /// Whether an answer is worth trying another endpoint for (a status
-    /// in the retry policy's list). It is still returned if no later
-    /// attempt does better.
+    /// Whether an answer is worth another attempt (a status in the retry
+    /// policy's list). It is returned as it is if retrying stops on it.
     fn is_retryable(&self, output: &Self::Output) -> bool;
 
-    /// Whether an answer says the endpoint is unhealthy (a 5xx): it counts
-    /// as a failure on the endpoint's circuit breaker. Failed attempts
-    /// always count.
-    fn is_endpoint_failure(&self, output: &Self::Output) -> bool {
+    /// How long the endpoint asked to be left alone, from a retryable
+    /// answer (`Retry-After`): the next attempt waits at least this long
+    /// (capped by the policy's `max_retry_after`) unless it goes to another
+    /// endpoint.
+    fn retry_after(&self, output: &Self::Output) -> Option<Duration> {
         let _ = output;
-        false
+        None
     }
 
-    /// The protocol status of an answer, for metrics.
+    /// The protocol status of an answer.
     fn status(&self, output: &Self::Output) -> Option<u16> {
         let _ = output;
         None

@@ -1,19 +1,20 @@
-//! The loop that runs the attempts of one client request.
+//! The loop that runs the attempts of one client request, on the engine's
+//! sans-IO retry core and the upstream's failover run.
 
 use std::time::Duration;
 
-use staunch::breaker::Breaker;
-use staunch::metrics::{AttemptOutcome, CallOutcome};
+use staunch::breaker::CircuitState;
+use staunch::retry::{RetryPolicy, RetryRun, Step, StopReason, Verdict};
 use tokio::time::Instant;
 
-use super::record::CallLog;
+use super::gate::Gate;
 use super::{Attempt, AttemptError, AttemptErrorKind};
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
-use crate::reply::kind_code;
+use crate::upstream::Upstream;
 
-/// The shortest `Retry-After` when no endpoint could be reached; an open
-/// breaker's next probe time is used when it is later.
+/// The shortest `Retry-After` the gateway answers with; an open breaker's
+/// next probe time is used when it is later.
 pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The limits one client request puts on its attempts.
@@ -21,12 +22,12 @@ pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(1);
 pub struct AttemptLimits {
     /// Attempts allowed, the first included (at least 1).
     pub max_attempts: u32,
-    /// No attempt starts after this instant, and the last one is cut off at
-    /// it.
+    /// No attempt starts after this instant, no backoff sleep ends past it,
+    /// and the attempt in flight is cut off at it.
     pub deadline: Option<Instant>,
     /// Whether the request may be repeated after an attempt that may have
     /// reached its endpoint (an idempotent or opted-in request). When
-    /// `false`, only failures that prove nothing was sent move on.
+    /// `false`, only failures that prove nothing was sent are retried.
     pub repeat_after_delivery: bool,
 }
 
@@ -56,10 +57,16 @@ pub struct Attempted<T> {
 pub struct AttemptsFailed {
     /// Attempts made (sent).
     pub attempts: u32,
-    /// Why each endpoint failed or was skipped, in order.
+    /// Why each attempt failed, in order; when every endpoint was
+    /// unavailable, one [`AttemptErrorKind::CircuitOpen`] per endpoint whose
+    /// breaker is not closed follows.
     pub errors: Vec<AttemptError>,
-    /// When the client may try again.
+    /// When the client may try again: the soonest next probe of an open
+    /// breaker when every endpoint was unavailable, else
+    /// [`UNAVAILABLE_RETRY_AFTER`] (never less).
     pub retry_after: Duration,
+    /// Why retrying stopped.
+    pub reason: StopReason,
 }
 
 impl AttemptsFailed {
@@ -67,173 +74,240 @@ impl AttemptsFailed {
     pub fn last_error(&self) -> Option<&AttemptError> {
         self.errors.last()
     }
+
+    /// Whether no endpoint could be tried because every breaker was open.
+    pub fn all_unavailable(&self) -> bool {
+        matches!(self.reason, StopReason::AllUnavailable { .. })
+    }
 }
 
-/// Runs the attempts of one request across `endpoints`.
+/// Now on tokio's clock (which tests pause).
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+/// Runs the attempts of one request on `upstream`'s failover executor, under
+/// `engine`'s live retry policy narrowed by `limits`.
 ///
-/// Each endpoint at most once, in the given order, up to
-/// `limits.max_attempts` sent attempts. An endpoint whose circuit breaker
-/// rejects is skipped (not counted as an attempt). Every attempt after the
-/// first asks `engine`'s retry budget; a refusal ends the request. Stops
-/// at the first answer that is not retryable (see
-/// [`Attempt::is_retryable`]), at the deadline, or after a failure that
-/// may have reached the endpoint when the request may not be repeated.
-/// When every attempt answered with a retryable answer, the last such
-/// answer is returned; when none answered at all, the failures are.
+/// - Each attempt goes to the endpoint the upstream's strategy picks among
+///   those whose breaker admits a call; a retry goes to an endpoint the
+///   request has not tried yet while there is one, at once (or after the
+///   failover delay), else back to one already tried after the policy's
+///   backoff (with jitter, capped), and not before a `Retry-After` the
+///   endpoint sent (capped by `max_retry_after`).
+/// - Retried: answers [`Attempt::is_retryable`] accepts, every
+///   [`AttemptError`] but [`AttemptErrorKind::BodyNotReplayable`], and
+///   attempts cut by the policy's attempt timeout. When
+///   `limits.repeat_after_delivery` is off, only failures that prove
+///   nothing was sent are.
+/// - Stops at the first final answer, after `limits.max_attempts`, at the
+///   deadline, when the retry budget refuses a retry, or at once (no sleep)
+///   when no endpoint's breaker admits a call.
+/// - When retrying stops without a final answer, the last retryable answer
+///   is returned as it is; with no answer at all, the failures are.
 ///
-/// Each outcome is reported to the endpoint's breaker (failed attempts and
-/// answers for which [`Attempt::is_endpoint_failure`] holds are failures)
-/// and recorded in the metrics store, with one call record at the end.
-///
-/// This body is what the engine's failover executor replaces (selection
-/// strategy, backoff).
+/// Every attempt is recorded on its endpoint's breaker and statistics and
+/// in the metrics store, with one call record at the end.
 pub async fn run_attempts<A: Attempt>(
     engine: &Engine,
-    endpoints: &[Endpoint],
+    upstream: &Upstream,
     limits: &AttemptLimits,
     attempt: &mut A,
 ) -> Result<Attempted<A::Output>, AttemptsFailed> {
-    let allowed = limits.max_attempts.max(1);
-    let mut made = 0u32;
+    let time_allowed = match limits.deadline {
+        None => None,
+        Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Some(left),
+            _ => return Err(out_of_time(upstream)),
+        },
+    };
+    let policy = request_policy(
+        engine.policy().policy(),
+        limits.max_attempts,
+        time_allowed,
+    );
+    let gate = Gate::new(upstream.failover().start());
+    let mut run = RetryRun::new(&policy, gate, now);
     let mut errors = Vec::new();
-    let mut retryable: Option<(A::Output, Endpoint)> = None;
-    let mut stopped: Option<CallOutcome> = None;
-    let mut next_probe: Option<Duration> = None;
-    let mut log = CallLog::new(engine);
-    let budget = engine.budget();
-    budget.deposit();
-    for endpoint in endpoints {
-        if made >= allowed {
-            break;
-        }
-        let time_left = match limits.deadline {
-            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => {
-                    stopped = Some(CallOutcome::DeadlineExceeded);
-                    break;
-                }
-            },
-            None => None,
+    // The last answer worth another attempt, returned if nothing does better.
+    let mut answer: Option<(A::Output, Endpoint)> = None;
+    loop {
+        let limit = match run.begin_attempt(now) {
+            Ok(limit) => limit,
+            Err(reason) => return stopped(engine, upstream, &run, reason, answer, errors),
         };
-        let breaker = engine.breaker_for(endpoint);
-        let permit = match breaker.as_ref().map(Breaker::try_acquire) {
-            Some(Err(rejected)) => {
-                log.not_sent(endpoint, made + 1, AttemptOutcome::Rejected);
-                if let Some(probe) = rejected.next_probe_in() {
-                    next_probe = Some(next_probe.map_or(probe, |p| p.min(probe)));
-                }
-                tracing::debug!(endpoint = endpoint.id(), %rejected, "skipped: breaker open");
-                errors.push(
-                    AttemptError::new(AttemptErrorKind::CircuitOpen, endpoint.id())
-                        .with_source(rejected),
-                );
-                continue;
-            }
-            Some(Ok(permit)) => Some(permit),
-            None => None,
+        let Some(endpoint) = run.interceptor().endpoint() else {
+            // The failover run chooses an endpoint in `begin_attempt`.
+            return stopped(engine, upstream, &run, StopReason::Rejected, answer, errors);
         };
-        if made > 0 && !budget.try_withdraw() {
-            log.not_sent(endpoint, made + 1, AttemptOutcome::BudgetDenied);
-            tracing::debug!(attempt = made + 1, "retry refused by the retry budget");
-            stopped = Some(CallOutcome::BudgetExhausted);
-            break;
-        }
-        made += 1;
-        let started = Instant::now();
-        let outcome = match time_left {
-            Some(left) => tokio::time::timeout(left, attempt.attempt(endpoint, time_left))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(AttemptError::new(AttemptErrorKind::Timeout, endpoint.id()))
-                }),
-            None => attempt.attempt(endpoint, None).await,
+        let pending = attempt.attempt(&endpoint, limit);
+        let outcome = match limit {
+            Some(limit) => tokio::time::timeout(limit, pending).await.ok(),
+            None => Some(pending.await),
         };
-        let latency = started.elapsed();
-        match outcome {
-            Ok(output) => {
-                let retry = attempt.is_retryable(&output);
-                let status = attempt.status(&output);
-                if let Some(permit) = permit {
-                    match attempt.is_endpoint_failure(&output) {
-                        true => permit.failure(),
-                        false => permit.success(),
-                    };
+        let step = match outcome {
+            Some(Ok(output)) => {
+                let verdict = classify(attempt, &output);
+                let gate = run.interceptor_mut();
+                gate.set_may_repeat(limits.repeat_after_delivery);
+                if let (true, Some(status)) = (verdict.is_retry(), attempt.status(&output)) {
+                    gate.run_mut()
+                        .note_error(&format_args!("answered {status}"));
                 }
-                let class = if retry {
-                    AttemptOutcome::RetryableFailure
-                } else if status.is_some_and(|s| s >= 400) {
-                    AttemptOutcome::Fatal
-                } else {
-                    AttemptOutcome::Success
-                };
-                log.sent(endpoint, made, class, status, None, latency);
-                if retry && limits.repeat_after_delivery {
-                    retryable = Some((output, endpoint.clone()));
-                    continue;
-                }
-                log.finish(
-                    made,
-                    match class {
-                        AttemptOutcome::Success => CallOutcome::Success,
-                        AttemptOutcome::Fatal => CallOutcome::Fatal,
-                        _ => CallOutcome::Exhausted,
-                    },
-                );
-                return Ok(Attempted {
-                    output,
-                    attempts: made,
-                    endpoint: endpoint.clone(),
-                });
-            }
-            Err(error) => {
-                let kind = error.kind();
-                if let Some(permit) = permit {
-                    // A body that cannot be replayed says nothing about the
-                    // endpoint: the permit is dropped without an outcome.
-                    if kind != AttemptErrorKind::BodyNotReplayable {
-                        permit.failure();
+                match run.end_attempt(verdict, now) {
+                    Step::Retry { delay } => {
+                        answer = Some((output, endpoint));
+                        Step::Retry { delay }
+                    }
+                    // Done, or retrying stopped on this answer: it is
+                    // returned as it is.
+                    Step::Done | Step::Stop(_) => {
+                        return Ok(Attempted {
+                            output,
+                            attempts: run.attempts(),
+                            endpoint,
+                        })
                     }
                 }
-                let class = match kind {
-                    AttemptErrorKind::Timeout => AttemptOutcome::Timeout,
-                    AttemptErrorKind::BodyNotReplayable => AttemptOutcome::Fatal,
-                    _ => AttemptOutcome::RetryableFailure,
-                };
-                log.sent(endpoint, made, class, None, Some(kind_code(kind)), latency);
-                let stop = kind.may_have_reached_endpoint() && !limits.repeat_after_delivery;
-                tracing::debug!(attempt = made, %error, "attempt failed");
+            }
+            Some(Err(error)) => {
+                let kind = error.kind();
+                let gate = run.interceptor_mut();
+                gate.set_may_repeat(
+                    limits.repeat_after_delivery || !kind.may_have_reached_endpoint(),
+                );
+                gate.run_mut().note_error(&error);
+                tracing::debug!(attempt = run.attempts(), %error, "attempt failed");
                 errors.push(error);
-                if stop {
-                    stopped = Some(CallOutcome::Fatal);
-                    break;
-                }
+                let verdict = match kind {
+                    AttemptErrorKind::BodyNotReplayable => Verdict::Fatal,
+                    _ => Verdict::RETRY,
+                };
+                run.end_attempt(verdict, now)
+            }
+            None => {
+                run.interceptor_mut()
+                    .set_may_repeat(limits.repeat_after_delivery);
+                tracing::debug!(attempt = run.attempts(), endpoint = endpoint.id(), "attempt timed out");
+                errors.push(AttemptError::new(AttemptErrorKind::Timeout, endpoint.id()));
+                run.end_timed_out_attempt(now)
+            }
+        };
+        match step {
+            Step::Retry { delay } if delay.is_zero() => {}
+            Step::Retry { delay } => tokio::time::sleep(delay).await,
+            Step::Stop(reason) => return stopped(engine, upstream, &run, reason, answer, errors),
+            // Only a success is done, and failures are never one.
+            Step::Done => {
+                return stopped(engine, upstream, &run, StopReason::Fatal, answer, errors)
             }
         }
     }
-    if let Some((output, endpoint)) = retryable {
-        log.finish(made, stopped.unwrap_or(CallOutcome::Exhausted));
+}
+
+/// What an answer means: retryable, final (a status of 400 or more), or a
+/// success.
+fn classify<A: Attempt>(attempt: &A, output: &A::Output) -> Verdict {
+    if attempt.is_retryable(output) {
+        return Verdict::Retry {
+            after: attempt.retry_after(output),
+        };
+    }
+    match attempt.status(output) {
+        Some(status) if status >= 400 => Verdict::Fatal,
+        _ => Verdict::Success,
+    }
+}
+
+/// The live policy with this request's attempt count and time allowed.
+fn request_policy(
+    live: &RetryPolicy,
+    max_attempts: u32,
+    time_allowed: Option<Duration>,
+) -> RetryPolicy {
+    let mut builder = RetryPolicy::builder()
+        .with_max_attempts(max_attempts)
+        .with_backoff(*live.backoff())
+        .with_max_retry_after(live.max_retry_after());
+    if let Some(timeout) = live.attempt_timeout() {
+        builder = builder.with_attempt_timeout(timeout);
+    }
+    if let Some(time) = time_allowed {
+        builder = builder.with_deadline(time);
+    }
+    if let Some(seed) = live.rng_seed() {
+        builder = builder.with_rng_seed(seed);
+    }
+    builder.build()
+}
+
+/// The end of a request that got no final answer.
+fn stopped<T>(
+    engine: &Engine,
+    upstream: &Upstream,
+    run: &RetryRun<'_, Gate<'_>>,
+    reason: StopReason,
+    answer: Option<(T, Endpoint)>,
+    mut errors: Vec<AttemptError>,
+) -> Result<Attempted<T>, AttemptsFailed> {
+    let attempts = run.attempts();
+    if let Some((output, endpoint)) = answer {
         return Ok(Attempted {
             output,
-            attempts: made,
+            attempts,
             endpoint,
         });
     }
-    let outcome = stopped.unwrap_or_else(|| {
-        let last_sent = errors
-            .iter()
-            .rev()
-            .find(|e| e.kind() != AttemptErrorKind::CircuitOpen);
-        match last_sent.map(AttemptError::kind) {
-            None => CallOutcome::Unavailable,
-            Some(AttemptErrorKind::Timeout) => CallOutcome::DeadlineExceeded,
-            Some(_) => CallOutcome::Exhausted,
+    let retry_after = match reason {
+        StopReason::AllUnavailable { next_probe_in } => {
+            errors.extend(unavailable(engine, upstream));
+            next_probe_in.map_or(UNAVAILABLE_RETRY_AFTER, |d| d.max(UNAVAILABLE_RETRY_AFTER))
         }
-    });
-    log.finish(made, outcome);
+        _ => UNAVAILABLE_RETRY_AFTER,
+    };
     Err(AttemptsFailed {
-        attempts: made,
+        attempts,
         errors,
-        retry_after: next_probe.map_or(UNAVAILABLE_RETRY_AFTER, |p| p.max(UNAVAILABLE_RETRY_AFTER)),
+        retry_after,
+        reason,
     })
+}
+
+/// One error per endpoint of `upstream` whose breaker is not closed.
+fn unavailable(engine: &Engine, upstream: &Upstream) -> Vec<AttemptError> {
+    if !upstream.has_breakers() {
+        return Vec::new();
+    }
+    let breakers = engine.breakers();
+    upstream
+        .endpoints()
+        .iter()
+        .filter_map(|endpoint| {
+            let snapshot = breakers.find(endpoint.id())?.snapshot();
+            let why = match (snapshot.state, snapshot.next_probe_in) {
+                (CircuitState::Closed, _) => return None,
+                (CircuitState::Isolated, _) => "isolated by hand".to_string(),
+                (state, Some(wait)) => format!(
+                    "{state}, next probe in {:.1} s",
+                    wait.as_secs_f64()
+                ),
+                (state, None) => format!("{state}, probe slots busy"),
+            };
+            Some(AttemptError::new(AttemptErrorKind::CircuitOpen, endpoint.id()).with_source(why))
+        })
+        .collect()
+}
+
+/// A request whose deadline passed before its first attempt.
+fn out_of_time(upstream: &Upstream) -> AttemptsFailed {
+    let id = upstream
+        .endpoints()
+        .first()
+        .map_or(upstream.name(), Endpoint::id);
+    AttemptsFailed {
+        attempts: 0,
+        errors: vec![AttemptError::new(AttemptErrorKind::Timeout, id)],
+        retry_after: UNAVAILABLE_RETRY_AFTER,
+        reason: StopReason::Deadline,
+    }
 }

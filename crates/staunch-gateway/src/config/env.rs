@@ -18,6 +18,7 @@ use crate::Secret;
 /// | `STAUNCH_CONNECT_TIMEOUT` | `gateway.connect_timeout` |
 /// | `STAUNCH_ADMIN_TOKEN` | `admin.token` |
 /// | `STAUNCH_RETRY_STATUS_CODES` | `gateway.retry_status_codes` (`"429,503"`) |
+/// | `STAUNCH_FAILOVER_DELAY` | `gateway.failover_delay` |
 ///
 /// The engine's sections read the engine's own variables as well:
 /// `RESILIENCE_ENABLED`, `RESILIENCE_RETRY_ENABLED`, `RETRY_MAX_ATTEMPTS`,
@@ -25,7 +26,7 @@ use crate::Secret;
 /// `RETRY_JITTER`, `RESILIENCE_CIRCUIT_BREAKER_ENABLED`,
 /// `CIRCUIT_BREAKER_FAILURE_THRESHOLD`, `CIRCUIT_BREAKER_SUCCESS_THRESHOLD`,
 /// `CIRCUIT_BREAKER_TIMEOUT`, `CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS`.
-pub const ENV_VARS: [&str; 7] = [
+pub const ENV_VARS: [&str; 8] = [
     "STAUNCH_LISTEN",
     "STAUNCH_ADMIN_LISTEN",
     "STAUNCH_DRAIN_TIMEOUT",
@@ -33,6 +34,7 @@ pub const ENV_VARS: [&str; 7] = [
     "STAUNCH_CONNECT_TIMEOUT",
     "STAUNCH_ADMIN_TOKEN",
     "STAUNCH_RETRY_STATUS_CODES",
+    "STAUNCH_FAILOVER_DELAY",
 ];
 
 impl GatewayConfig {
@@ -67,6 +69,9 @@ impl GatewayConfig {
         }
         if let Some(v) = env.var("STAUNCH_RETRY_STATUS_CODES") {
             self.gateway.retry_status_codes = parse_status_codes("STAUNCH_RETRY_STATUS_CODES", &v)?;
+        }
+        if let Some(v) = env.var("STAUNCH_FAILOVER_DELAY") {
+            self.gateway.failover_delay = parse_duration("STAUNCH_FAILOVER_DELAY", &v)?;
         }
         apply_engine_env(self, env)
     }

@@ -23,6 +23,7 @@
 mod engine;
 mod env;
 mod model;
+mod retry;
 mod size;
 mod source;
 mod url;
@@ -43,6 +44,7 @@ pub use model::{
     AdminSettings, EndpointConfig, GatewaySettings, ProxyConfig, RouteConfig, Strategy,
     UpstreamProxiesConfig, DEFAULT_WEIGHT,
 };
+pub use retry::{gateway_retry_defaults, DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY};
 pub use size::ByteSize;
 pub use source::ConfigSource;
 pub(crate) use validate::{BackendBase, ValidProxy, Validated};
@@ -59,7 +61,12 @@ pub(crate) use validate::{BackendBase, ValidProxy, Validated};
 /// gateway's own). Every endpoint gets a circuit breaker built from
 /// `[circuit_breaker]`; the retry policy is the live one the admin API's
 /// `PUT /api/v1/retry/policy` changes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+///
+/// `[retry]` starts from the gateway's defaults, shorter than the engine's
+/// for a local proxy: 3 attempts, 100 ms then 200 ms between them, capped at
+/// 2 s (see [`gateway_retry_defaults`]). A section that sets some keys keeps
+/// these defaults for the others.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
     /// `[gateway]`: listeners, drain timeout, replay limit.
@@ -71,8 +78,9 @@ pub struct GatewayConfig {
     pub routes: Vec<RouteConfig>,
     /// `[upstream_proxies]`: the pool forward traffic goes through.
     pub upstream_proxies: UpstreamProxiesConfig,
-    /// `[retry]`: the retry policy. Which answers are worth another attempt
-    /// is `gateway.retry_status_codes`.
+    /// `[retry]`: the retry policy, from [`gateway_retry_defaults`]. Which
+    /// answers are worth another attempt is `gateway.retry_status_codes`.
+    #[serde(deserialize_with = "retry::deserialize")]
     pub retry: RetryConfig,
     /// `[circuit_breaker]`: the rules of every endpoint's breaker (the
     /// direct endpoint has none).
@@ -82,6 +90,21 @@ pub struct GatewayConfig {
     /// `[metrics]`: retention and limits of the metrics store. Read at
     /// start only.
     pub metrics: MetricsConfig,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            gateway: GatewaySettings::default(),
+            admin: AdminSettings::default(),
+            routes: Vec::new(),
+            upstream_proxies: UpstreamProxiesConfig::default(),
+            retry: gateway_retry_defaults(),
+            circuit_breaker: BreakerConfig::default(),
+            budget: BudgetConfig::default(),
+            metrics: MetricsConfig::default(),
+        }
+    }
 }
 
 impl GatewayConfig {
@@ -144,6 +167,18 @@ impl GatewayConfig {
         self
     }
 
+    /// Sets `[gateway] failover_delay`.
+    pub fn with_failover_delay(mut self, delay: Duration) -> Self {
+        self.gateway.failover_delay = delay;
+        self
+    }
+
+    /// Sets `[upstream_proxies] strategy`.
+    pub fn with_proxy_strategy(mut self, strategy: Strategy) -> Self {
+        self.upstream_proxies.strategy = strategy;
+        self
+    }
+
     /// Sets the `[retry]` section.
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
@@ -196,6 +231,12 @@ impl RouteConfig {
             strategy: Self::DEFAULT_STRATEGY,
             backends: Vec::new(),
         }
+    }
+
+    /// Sets the backend selection strategy.
+    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
     }
 
     /// Restricts the route to one `Host`.

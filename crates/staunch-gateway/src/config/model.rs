@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use staunch::config::serde_duration;
+use staunch::pool::{StrategyKind, DEFAULT_AFFINITY_TAG};
 
 use super::ByteSize;
 use crate::secret::{Secret, SecretUrl};
@@ -19,7 +20,8 @@ use crate::secret::{Secret, SecretUrl};
 ///
 /// Defaults: `listen = "127.0.0.1:8080"`, `admin_listen = "127.0.0.1:9090"`,
 /// `drain_timeout = "30s"`, `max_replay_body = "1MiB"`,
-/// `connect_timeout = "5s"`, `retry_status_codes = [429, 500, 502, 503, 504]`.
+/// `connect_timeout = "5s"`, `retry_status_codes = [429, 500, 502, 503, 504]`,
+/// `failover_delay = 0`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewaySettings {
@@ -40,6 +42,11 @@ pub struct GatewaySettings {
     /// are passed to the client as they are. Connect errors, resets and
     /// timeouts are always worth another attempt.
     pub retry_status_codes: Vec<u16>,
+    /// The wait before a retry that goes to an endpoint of the pool not yet
+    /// tried by the request, instead of the `[retry]` backoff (a retry that
+    /// must go back to an endpoint already tried waits the backoff).
+    #[serde(with = "serde_duration")]
+    pub failover_delay: Duration,
 }
 
 impl GatewaySettings {
@@ -55,6 +62,9 @@ impl GatewaySettings {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
     /// Default answers worth another attempt: 429, 500, 502, 503, 504.
     pub const DEFAULT_RETRY_STATUS_CODES: [u16; 5] = [429, 500, 502, 503, 504];
+    /// Default failover delay: 0 (a retry on an untried endpoint starts at
+    /// once).
+    pub const DEFAULT_FAILOVER_DELAY: Duration = Duration::ZERO;
 }
 
 impl Default for GatewaySettings {
@@ -66,6 +76,7 @@ impl Default for GatewaySettings {
             max_replay_body: Self::DEFAULT_MAX_REPLAY_BODY,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             retry_status_codes: Self::DEFAULT_RETRY_STATUS_CODES.to_vec(),
+            failover_delay: Self::DEFAULT_FAILOVER_DELAY,
         }
     }
 }
@@ -80,11 +91,12 @@ pub struct AdminSettings {
     pub token: Option<Secret>,
 }
 
-/// How a pool picks the endpoint for an attempt.
+/// How a pool picks the endpoint for an attempt: the engine's strategies
+/// ([`StrategyKind`]), by their gateway names.
 ///
-/// The names are the engine's strategies; the value is validated and kept for
-/// it. Until the engine's failover executor is wired in, attempts go through
-/// the endpoints in the order they are configured.
+/// Whatever the strategy, an endpoint whose circuit breaker is open is
+/// skipped, and a retry goes to an endpoint the request has not tried yet
+/// while there is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
@@ -100,8 +112,32 @@ pub enum Strategy {
     PowerOfTwoChoices,
     /// Highest `0.7 * success_ratio + 0.3 * (1 - latency / max_latency)`.
     PerformanceScore,
-    /// Prefer endpoints sharing the failed endpoint's `region` tag.
+    /// Prefer endpoints sharing the failed endpoint's `region` tag
+    /// (performance score within and across regions).
     RegionAffinity,
+}
+
+impl Strategy {
+    /// The engine's strategy of this name.
+    ///
+    /// ```
+    /// use staunch::pool::StrategyKind;
+    /// use staunch_gateway::config::Strategy;
+    /// assert_eq!(Strategy::PowerOfTwoChoices.kind(), StrategyKind::P2c);
+    /// ```
+    pub fn kind(self) -> StrategyKind {
+        match self {
+            Self::RoundRobin => StrategyKind::RoundRobin,
+            Self::Random => StrategyKind::Random,
+            Self::Weighted => StrategyKind::Weighted,
+            Self::LeastInFlight => StrategyKind::LeastInFlight,
+            Self::PowerOfTwoChoices => StrategyKind::P2c,
+            Self::PerformanceScore => StrategyKind::Performance,
+            Self::RegionAffinity => {
+                StrategyKind::region_affinity(DEFAULT_AFFINITY_TAG, StrategyKind::Performance)
+            }
+        }
+    }
 }
 
 /// One `[[routes]]` entry: requests whose path starts with `prefix` (and,

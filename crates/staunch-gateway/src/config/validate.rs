@@ -18,6 +18,7 @@ const MIN_CONNECT: Duration = Duration::from_millis(1);
 const MAX_CONNECT: Duration = Duration::from_secs(300);
 const MAX_REPLAY_BODY: u64 = 64 * 1024 * 1024;
 const MAX_WEIGHT: u32 = 10_000;
+const MAX_FAILOVER_DELAY: Duration = Duration::from_secs(60);
 
 /// A configuration whose every value was checked and parsed.
 #[derive(Debug, Clone)]
@@ -27,6 +28,7 @@ pub(crate) struct Validated {
     pub(crate) drain_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_replay_body: u64,
+    pub(crate) failover_delay: Duration,
     pub(crate) routes: Vec<ValidRoute>,
     pub(crate) proxy_strategy: Strategy,
     pub(crate) proxies: Vec<ValidProxy>,
@@ -106,6 +108,13 @@ impl Validated {
                 "0B to 64MiB",
             ));
         }
+        if g.failover_delay > MAX_FAILOVER_DELAY {
+            return Err(ConfigError::invalid(
+                "gateway.failover_delay",
+                staunch::config::format_duration(g.failover_delay),
+                "0s to 1m",
+            ));
+        }
         match &config.admin.token {
             Some(token) if token.expose().trim().is_empty() => {
                 return Err(ConfigError::invalid(
@@ -161,10 +170,22 @@ impl Validated {
             drain_timeout: g.drain_timeout,
             connect_timeout: g.connect_timeout,
             max_replay_body: g.max_replay_body.0,
+            failover_delay: g.failover_delay,
             routes,
             proxy_strategy: config.upstream_proxies.strategy,
             proxies,
         })
+    }
+}
+
+impl Validated {
+    /// The id of every backend and upstream proxy: the endpoints with a
+    /// circuit breaker.
+    pub(crate) fn endpoint_ids(&self) -> impl Iterator<Item = &str> {
+        self.routes
+            .iter()
+            .flat_map(|r| r.backends.iter().map(|b| b.id.as_str()))
+            .chain(self.proxies.iter().map(|p| p.id.as_str()))
     }
 }
 

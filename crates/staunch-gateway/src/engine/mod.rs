@@ -8,7 +8,12 @@
 //! - the [`RetryBudget`] every retry asks (`[budget]`);
 //! - the live retry policy ([`LivePolicy`]) in an `ArcSwap`: `[retry]` plus
 //!   `gateway.retry_status_codes`, replaced by
-//!   `PUT /api/v1/retry/policy` for the next request.
+//!   `PUT /api/v1/retry/policy` for the next request;
+//! - the endpoint pools, one per route and one for the forward path, with
+//!   each endpoint's live statistics (in flight, EWMA latency, success
+//!   ratio) that the selection strategies read
+//!   ([`Upstream`](crate::upstream::Upstream) builds the failover executor
+//!   over them).
 //!
 //! # Reload
 //!
@@ -20,6 +25,9 @@
 //! - the metrics store keeps its figures; `[metrics]` changes take effect at
 //!   the next start;
 //! - the budget keeps its window unless `[budget]` changed;
+//! - each pool keeps the statistics of the endpoint ids that stay (a new
+//!   address or client is swapped in place); an id whose weight or tags
+//!   changed starts afresh, and the pool of a removed route is dropped;
 //! - the live policy keeps every field as it is (a value set by `PUT`
 //!   included) **unless the reloaded file changed that same field**: then
 //!   the file's new value wins. A `PUT max_attempts = 5` survives a reload
@@ -29,7 +37,6 @@
 mod policy;
 mod update;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -48,6 +55,7 @@ pub use self::update::{
 };
 use crate::config::GatewayConfig;
 use crate::endpoint::{Endpoint, EndpointKind};
+use crate::upstream::Pools;
 
 /// The gateway's engine state. See the [module docs](self) for what a
 /// reload keeps.
@@ -58,7 +66,8 @@ pub struct Engine {
     budget: ArcSwap<RetryBudget>,
     policy: ArcSwap<LivePolicy>,
     writer: Mutex<Applied>,
-    call_ids: AtomicU64,
+    pools: Pools,
+    unguarded: BreakerRegistry<String>,
 }
 
 /// The sections last applied, to tell what a reload changed. Its lock
@@ -90,6 +99,12 @@ impl Engine {
         let breakers = registry(&config.circuit_breaker, &clock, &metrics)?;
         let budget = budget(config.budget, &clock)?;
         let file_policy = LivePolicy::from_config(config);
+        let pool_clock: Arc<dyn Clock> = match &clock {
+            Some(clock) => Arc::clone(clock),
+            None => Arc::new(SystemClock),
+        };
+        let never_open = BreakerConfig::DEFAULT.with_enabled(false);
+        let unguarded = BreakerRegistry::with_clock(never_open, Arc::clone(&pool_clock))?;
         Ok(Self {
             breakers: ArcSwap::from_pointee(breakers),
             metrics,
@@ -101,7 +116,8 @@ impl Engine {
                 budget: config.budget,
                 metrics: config.metrics,
             }),
-            call_ids: AtomicU64::new(1),
+            pools: Pools::new(pool_clock),
+            unguarded,
             clock,
         })
     }
@@ -212,9 +228,20 @@ impl Engine {
         self.budget.load_full()
     }
 
-    /// A fresh id for the records of one request.
-    pub fn next_call_id(&self) -> u64 {
-        self.call_ids.fetch_add(1, Ordering::Relaxed)
+    /// The endpoint pools, by upstream name.
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.pools
+    }
+
+    /// Breakers that never open, for the direct endpoint: its executor
+    /// needs a breaker per attempt, and the registry must not list it.
+    pub(crate) fn unguarded_breakers(&self) -> &BreakerRegistry<String> {
+        &self.unguarded
+    }
+
+    /// Drops the pools whose upstream is not in `names` any more.
+    pub(crate) fn retain_pools(&self, names: &std::collections::HashSet<&str>) {
+        self.pools.retain(names);
     }
 
     /// The wall-clock time records are filed under.

@@ -50,7 +50,7 @@ pub(super) async fn handle(
         repeat_after_delivery: true,
     };
     let mut attempt = ConnectAttempt::new(target.clone());
-    let done = match run_attempts(engine, active.forward_endpoints(), &limits, &mut attempt).await {
+    let done = match run_attempts(engine, active.forward(), &limits, &mut attempt).await {
         Ok(done) => done,
         Err(failed) => {
             tracing::warn!(

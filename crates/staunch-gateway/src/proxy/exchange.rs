@@ -15,7 +15,7 @@ use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
 use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::control::{Control, ATTEMPTS, ENDPOINT};
-use crate::endpoint::Endpoint;
+use crate::upstream::Upstream;
 use crate::engine::Engine;
 use crate::headers::{set_forwarded, strip_request_hop_by_hop, strip_response_hop_by_hop};
 use crate::reply;
@@ -32,7 +32,7 @@ pub(super) enum Mode {
     Reverse,
 }
 
-/// Forwards a request to `endpoints` and answers with the upstream's
+/// Forwards a request to `upstream` and answers with the upstream's
 /// response (streamed), or with the gateway's own error.
 #[allow(clippy::too_many_arguments)] // each is one fact of the request
 pub(super) async fn exchange(
@@ -40,7 +40,7 @@ pub(super) async fn exchange(
     mut parts: Parts,
     body: Incoming,
     target: Uri,
-    endpoints: &[Endpoint],
+    upstream: &Upstream,
     max_replay_body: u64,
     peer: SocketAddr,
     mode: Mode,
@@ -95,7 +95,7 @@ pub(super) async fn exchange(
         Outgoing::new(parts.method, target, parts.headers, body),
         policy.retry_statuses(),
     );
-    match run_attempts(engine, endpoints, &limits, &mut attempt).await {
+    match run_attempts(engine, upstream, &limits, &mut attempt).await {
         Ok(done) => {
             let (mut head, incoming) = done.output.into_parts();
             strip_response_hop_by_hop(&mut head.headers);

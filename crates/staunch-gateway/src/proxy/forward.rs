@@ -43,7 +43,7 @@ pub(super) async fn handle(
         parts,
         body,
         target,
-        active.forward_endpoints(),
+        active.forward(),
         active.max_replay_body(),
         peer,
         Mode::Forward,

@@ -41,7 +41,7 @@ pub(super) async fn handle(
         parts,
         body,
         target,
-        route.backends(),
+        route.upstream(),
         active.max_replay_body(),
         peer,
         Mode::Reverse,
