@@ -26,8 +26,8 @@ async fn policy_get_shows_the_live_policy() {
     assert_eq!(
         answer.json,
         json!({
-            "max_attempts": 3, "backoff_strategy": "exponential", "base_delay": 1.0,
-            "multiplier": 2.0, "max_backoff_delay": 30.0, "jitter": "none",
+            "max_attempts": 3, "backoff_strategy": "exponential", "base_delay": 0.1,
+            "multiplier": 2.0, "max_backoff_delay": 2.0, "jitter": "none",
             "retry_status_codes": [429, 500, 502, 503, 504], "timeout": null, "enabled": true
         })
     );
@@ -46,7 +46,7 @@ async fn policy_put_changes_only_the_fields_sent_and_get_shows_it() {
     assert_eq!(put.json["jitter"], "full");
     assert_eq!(put.json["timeout"], 2.5);
     assert_eq!(put.json["retry_status_codes"], json!([503]));
-    assert_eq!(put.json["base_delay"], 1.0, "left out, kept");
+    assert_eq!(put.json["base_delay"], 0.1, "left out, kept");
     let get = admin.get("/api/v1/retry/policy").await;
     assert_eq!(get.json, put.json);
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use serde_json::json;
-use staunch_gateway::config::{ConfigSource, GatewayConfig, ProxyConfig, RouteConfig};
+use staunch_gateway::config::{ConfigSource, GatewayConfig, ProxyConfig, RouteConfig, Strategy};
 use staunch_gateway::Gateway;
 
 const TOKEN: &str = "s3cret-admin-token";
@@ -191,7 +191,9 @@ async fn proxy_credentials_never_appear_in_responses_logs_or_metric_labels() {
     let dead = closed_port().await;
     let live = FakeProxy::start("live", None).await;
     let backend = Upstream::status(503).await;
+    // Round robin, so every request tries `dead` first and opens it.
     let config = GatewayConfig::default()
+        .with_proxy_strategy(Strategy::RoundRobin)
         .with_upstream_proxy(ProxyConfig::new(
             "dead",
             format!("http://{USER}:{PASSWORD}@{dead}"),

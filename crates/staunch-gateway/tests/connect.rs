@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 
 use common::*;
-use staunch_gateway::config::{GatewayConfig, ProxyConfig};
+use staunch_gateway::config::{GatewayConfig, ProxyConfig, Strategy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -52,6 +52,7 @@ async fn connect_tunnel_fails_over_to_an_upstream_proxy_that_works() {
     let wrong_creds = FakeProxy::start("wrong", Some("Basic bm9wZTpub3Bl")).await;
     let live = FakeProxy::start("live", Some("Basic dTpw")).await; // u:p
     let config = GatewayConfig::default()
+        .with_proxy_strategy(Strategy::RoundRobin)
         .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{dead}")))
         .with_upstream_proxy(ProxyConfig::new(
             "wrong",
@@ -101,6 +102,7 @@ async fn connect_max_attempts_header_limits_the_failover() {
     let dead = closed_port().await;
     let live = FakeProxy::start("live", None).await;
     let config = GatewayConfig::default()
+        .with_proxy_strategy(Strategy::RoundRobin)
         .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{dead}")))
         .with_upstream_proxy(ProxyConfig::new("live", live.url()));
     let gateway = start_gateway(config).await;

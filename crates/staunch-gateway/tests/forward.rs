@@ -4,7 +4,13 @@
 mod common;
 
 use common::*;
-use staunch_gateway::config::{GatewayConfig, ProxyConfig};
+use staunch_gateway::config::{GatewayConfig, ProxyConfig, Strategy};
+
+/// Upstream proxies tried in configured order: round robin, whose first
+/// pick on a fresh gateway is the first proxy.
+fn in_order() -> GatewayConfig {
+    GatewayConfig::default().with_proxy_strategy(Strategy::RoundRobin)
+}
 
 #[tokio::test]
 async fn forward_get_reaches_its_target_directly() {
@@ -37,7 +43,7 @@ async fn forward_get_reaches_its_target_directly() {
 async fn forward_fails_over_from_dead_upstream_proxy_to_live_one() {
     let dead = closed_port().await;
     let live = FakeProxy::start("live", Some("Basic dTpw")).await; // u:p
-    let config = GatewayConfig::default()
+    let config = in_order()
         .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{dead}")))
         .with_upstream_proxy(ProxyConfig::new(
             "live",
@@ -79,10 +85,10 @@ async fn forward_fails_over_from_dead_upstream_proxy_to_live_one() {
 async fn post_is_not_repeated_after_a_5xx_without_opt_in() {
     let failing = Upstream::status(503).await;
     let healthy = Upstream::ok("healthy").await;
-    let config = GatewayConfig::default()
+    let config = in_order()
         .with_upstream_proxy(ProxyConfig::new("failing", failing.url()))
         .with_upstream_proxy(ProxyConfig::new("healthy", healthy.url()));
-    let gateway = start_gateway(config).await;
+    let gateway = start_gateway(config.clone()).await;
     let client = forward_client(&gateway);
 
     let plain = within(client.post("http://origin.test/upload").body("data").send())
@@ -92,6 +98,9 @@ async fn post_is_not_repeated_after_a_5xx_without_opt_in() {
     assert_eq!(header(&plain, "x-staunch-attempts").as_deref(), Some("1"));
     assert!(healthy.seen().is_empty());
 
+    // A fresh gateway, so the round robin starts at `failing` again.
+    let gateway = start_gateway(config).await;
+    let client = forward_client(&gateway);
     let opted_in = within(
         client
             .post("http://origin.test/upload")
@@ -117,7 +126,7 @@ async fn post_is_not_repeated_after_a_5xx_without_opt_in() {
 async fn post_with_idempotency_key_is_repeated() {
     let failing = Upstream::status(502).await;
     let healthy = Upstream::ok("healthy").await;
-    let config = GatewayConfig::default()
+    let config = in_order()
         .with_upstream_proxy(ProxyConfig::new("failing", failing.url()))
         .with_upstream_proxy(ProxyConfig::new("healthy", healthy.url()));
     let gateway = start_gateway(config).await;
@@ -131,6 +140,11 @@ async fn post_with_idempotency_key_is_repeated() {
     .await
     .unwrap();
     assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("2")
+    );
+    assert_eq!(failing.seen().len(), 1);
     assert_eq!(healthy.seen()[0].headers["idempotency-key"], "k-1");
 }
 
@@ -138,7 +152,7 @@ async fn post_with_idempotency_key_is_repeated() {
 async fn post_moves_on_when_nothing_was_sent() {
     let dead = closed_port().await;
     let healthy = Upstream::ok("healthy").await;
-    let config = GatewayConfig::default()
+    let config = in_order()
         .with_upstream_proxy(ProxyConfig::new("dead", format!("http://{dead}")))
         .with_upstream_proxy(ProxyConfig::new("healthy", healthy.url()));
     let gateway = start_gateway(config).await;
@@ -181,7 +195,7 @@ async fn upstream_garbage_is_a_502() {
 #[tokio::test]
 async fn every_upstream_proxy_down_is_a_503_with_retry_after() {
     let (a, b) = (closed_port().await, closed_port().await);
-    let config = GatewayConfig::default()
+    let config = in_order()
         .with_upstream_proxy(ProxyConfig::new("a", format!("http://user:topsecret@{a}")))
         .with_upstream_proxy(ProxyConfig::new("b", format!("http://{b}")));
     let gateway = start_gateway(config).await;
@@ -192,7 +206,8 @@ async fn every_upstream_proxy_down_is_a_503_with_retry_after() {
     assert_eq!(header(&response, "retry-after").as_deref(), Some("1"));
     assert_eq!(
         header(&response, "x-staunch-attempts").as_deref(),
-        Some("2")
+        Some("3"),
+        "a, b, then one of them again after the backoff"
     );
     let text = response.text().await.unwrap();
     assert!(
@@ -203,8 +218,9 @@ async fn every_upstream_proxy_down_is_a_503_with_retry_after() {
     assert_eq!(body["error"], "unavailable");
     assert!(body["message"].is_string());
     let errors = body["details"]["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 2);
+    assert_eq!(errors.len(), 3);
     assert_eq!(errors[0]["endpoint"], "a");
+    assert_eq!(errors[1]["endpoint"], "b");
     assert_eq!(errors[0]["kind"], "connect_refused");
 }
 
@@ -228,7 +244,7 @@ async fn https_absolute_form_is_refused_with_400() {
 async fn upstream_proxy_rejecting_credentials_is_skipped() {
     let picky = FakeProxy::start("picky", Some("Basic c29tZW9uZTplbHNl")).await;
     let open = FakeProxy::start("open", None).await;
-    let config = GatewayConfig::default()
+    let config = in_order()
         .with_upstream_proxy(ProxyConfig::new(
             "picky",
             format!("http://u:p@{}", picky.addr),

@@ -164,9 +164,15 @@ async fn when_every_backend_answers_5xx_the_last_answer_is_returned() {
         &[("first", first.url()), ("second", second.url())],
     ));
     let gateway = start_gateway(config).await;
-    let response = within(direct_client().get(gateway_url(&gateway, "/")).send())
-        .await
-        .unwrap();
+    let client = direct_client();
+    let response = within(
+        client
+            .get(gateway_url(&gateway, "/"))
+            .header("x-staunch-max-attempts", "2")
+            .send(),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 502);
     assert_eq!(
         header(&response, "x-staunch-attempts").as_deref(),
@@ -176,6 +182,22 @@ async fn when_every_backend_answers_5xx_the_last_answer_is_returned() {
         header(&response, "x-staunch-endpoint").as_deref(),
         Some("second")
     );
+    // With the default 3 attempts, one backend is asked again after the
+    // backoff; its answer is the one returned.
+    let response = within(client.get(gateway_url(&gateway, "/")).send())
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "x-staunch-attempts").as_deref(),
+        Some("3")
+    );
+    let status = match header(&response, "x-staunch-endpoint").as_deref() {
+        Some("first") => 500,
+        Some("second") => 502,
+        other => panic!("answered by {other:?}"),
+    };
+    assert_eq!(response.status(), status);
+    assert_eq!(first.seen().len() + second.seen().len(), 5);
 }
 
 #[tokio::test]
