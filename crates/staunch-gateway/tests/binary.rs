@@ -183,3 +183,105 @@ async fn sighup_reloads_the_file_and_a_bad_file_keeps_the_old_config() {
     signal(&child, "INT");
     assert!(within(child.wait()).await.unwrap().success());
 }
+
+#[tokio::test]
+async fn sigterm_drains_an_in_flight_slow_request() {
+    let (arrived, release) = (
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    );
+    let slow = Upstream::slow(
+        "finished",
+        std::sync::Arc::clone(&arrived),
+        std::sync::Arc::clone(&release),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("staunch.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[gateway]\ndrain_timeout = \"10s\"\n\
+             [[routes]]\nprefix = \"/\"\nbackends = [{{ id = \"slow\", url = \"{}\" }}]\n",
+            slow.url()
+        ),
+    )
+    .unwrap();
+    let (mut child, mut lines, proxy, _admin) =
+        spawn_serve(&["--config", path.to_str().unwrap()]).await;
+    let url = format!("http://{proxy}/report");
+    let in_flight = tokio::spawn(async move { direct_client().get(url).send().await });
+    within(arrived.notified()).await;
+
+    signal(&child, "TERM");
+    line_with(&mut lines, "draining in-flight requests").await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running while the request is in flight"
+    );
+    release.notify_one();
+    let response = within(in_flight).await.unwrap().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "finished");
+    line_with(&mut lines, "drained; stopped").await;
+    let status = within(child.wait()).await.unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn sighup_reload_adds_a_backend_and_keeps_the_breaker_of_the_old_one() {
+    let dead = closed_port().await;
+    let added = Upstream::ok("added").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("staunch.toml");
+    let file = |backends: &str| {
+        format!(
+            "[retry]\nbase_delay = \"1ms\"\n\
+             [[routes]]\nprefix = \"/\"\nbackends = [{backends}]\n"
+        )
+    };
+    let dead_entry = format!("{{ id = \"dead\", url = \"http://{dead}\" }}");
+    std::fs::write(&path, file(&dead_entry)).unwrap();
+    let (mut child, mut lines, proxy, admin) =
+        spawn_serve(&["--config", path.to_str().unwrap()]).await;
+    let client = direct_client();
+    let before = within(client.get(format!("http://{proxy}/")).send())
+        .await
+        .unwrap();
+    assert_eq!(before.status(), 503);
+    assert_eq!(header(&before, "x-staunch-attempts").as_deref(), Some("3"));
+
+    let both = format!(
+        "{dead_entry}, {{ id = \"added\", url = \"{}\" }}",
+        added.url()
+    );
+    std::fs::write(&path, file(&both)).unwrap();
+    signal(&child, "HUP");
+    line_with(&mut lines, "configuration reloaded").await;
+    let after = within(client.get(format!("http://{proxy}/")).send())
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    assert_eq!(
+        header(&after, "x-staunch-endpoint").as_deref(),
+        Some("added")
+    );
+    assert_eq!(after.text().await.unwrap(), "added");
+    let breaker: serde_json::Value = within(
+        client
+            .get(format!("http://{admin}/api/v1/circuit-breakers/dead"))
+            .send(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        breaker["failure_count"].as_u64().unwrap() >= 3,
+        "the failures before the reload are kept: {breaker}"
+    );
+
+    signal(&child, "TERM");
+    assert!(within(child.wait()).await.unwrap().success());
+}

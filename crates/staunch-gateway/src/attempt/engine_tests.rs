@@ -91,7 +91,9 @@ fn every_breaker_open_fails_at_once_with_the_next_probe_as_retry_after() {
         .errors
         .iter()
         .all(|e| e.kind() == AttemptErrorKind::CircuitOpen));
-    assert!(failed.errors[0].to_string().contains("next probe in 12.0 s"));
+    assert!(failed.errors[0]
+        .to_string()
+        .contains("next probe in 12.0 s"));
     assert_eq!(
         engine
             .metrics()
@@ -110,7 +112,9 @@ fn retryable_answers_and_failures_count_on_the_breaker_and_successes_reset_it() 
     let engine = engine_with(config);
     let three = upstream(&engine, 3);
     // Round robin: e0 answers 503, e1 resets, e2 answers.
-    run_on(&engine, &three, &[UNAVAILABLE, RESET, OK]).0.unwrap();
+    run_on(&engine, &three, &[UNAVAILABLE, RESET, OK])
+        .0
+        .unwrap();
     // The next call starts at e0 again: refused, then e1 answers.
     let (result, calls, _) = run_on(&engine, &three, &[REFUSED, OK]);
     result.unwrap();
@@ -161,7 +165,10 @@ fn attempts_calls_and_pool_statistics_are_recorded() {
     let pool = three.pool();
     assert_eq!(pool.get("e0").unwrap().stats().total_failures(), 1);
     let refused = pool.get("e1").unwrap().stats().last_error().unwrap();
-    assert!(refused.message.contains("connection refused"), "{refused:?}");
+    assert!(
+        refused.message.contains("connection refused"),
+        "{refused:?}"
+    );
     assert_eq!(pool.get("e2").unwrap().stats().total_successes(), 1);
 }
 
@@ -188,7 +195,10 @@ fn the_direct_endpoint_has_no_breaker_but_is_retried_with_backoff() {
     let config = GatewayConfig::default()
         .with_circuit_breaker(BreakerConfig::default().with_consecutive_failures(1));
     let engine = engine_with(config);
-    let direct = Endpoint::direct(direct_client(Duration::from_secs(1)), Duration::from_secs(1));
+    let direct = Endpoint::direct(
+        direct_client(Duration::from_secs(1)),
+        Duration::from_secs(1),
+    );
     let forward = Upstream::builder(FORWARD, vec![direct])
         .build(&engine)
         .unwrap();

@@ -121,11 +121,7 @@ pub async fn run_attempts<A: Attempt>(
             _ => return Err(out_of_time(upstream)),
         },
     };
-    let policy = request_policy(
-        engine.policy().policy(),
-        limits.max_attempts,
-        time_allowed,
-    );
+    let policy = request_policy(engine.policy().policy(), limits.max_attempts, time_allowed);
     let gate = Gate::new(upstream.failover().start());
     let mut run = RetryRun::new(&policy, gate, now);
     let mut errors = Vec::new();
@@ -188,7 +184,11 @@ pub async fn run_attempts<A: Attempt>(
             None => {
                 run.interceptor_mut()
                     .set_may_repeat(limits.repeat_after_delivery);
-                tracing::debug!(attempt = run.attempts(), endpoint = endpoint.id(), "attempt timed out");
+                tracing::debug!(
+                    attempt = run.attempts(),
+                    endpoint = endpoint.id(),
+                    "attempt timed out"
+                );
                 errors.push(AttemptError::new(AttemptErrorKind::Timeout, endpoint.id()));
                 run.end_timed_out_attempt(now)
             }
@@ -287,10 +287,9 @@ fn unavailable(engine: &Engine, upstream: &Upstream) -> Vec<AttemptError> {
             let why = match (snapshot.state, snapshot.next_probe_in) {
                 (CircuitState::Closed, _) => return None,
                 (CircuitState::Isolated, _) => "isolated by hand".to_string(),
-                (state, Some(wait)) => format!(
-                    "{state}, next probe in {:.1} s",
-                    wait.as_secs_f64()
-                ),
+                (state, Some(wait)) => {
+                    format!("{state}, next probe in {:.1} s", wait.as_secs_f64())
+                }
                 (state, None) => format!("{state}, probe slots busy"),
             };
             Some(AttemptError::new(AttemptErrorKind::CircuitOpen, endpoint.id()).with_source(why))

@@ -153,7 +153,11 @@ fn limits(max_attempts: u32, repeat: bool) -> AttemptLimits {
 
 /// The loop's result, the endpoints it called in order, and the (paused)
 /// time it took.
-type Run = (Result<Attempted<Answer>, AttemptsFailed>, Vec<String>, Duration);
+type Run = (
+    Result<Attempted<Answer>, AttemptsFailed>,
+    Vec<String>,
+    Duration,
+);
 
 fn run_with(config: &GatewayConfig, steps: &[Step], n: usize, limits: AttemptLimits) -> Run {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -195,7 +199,11 @@ fn a_single_endpoint_is_retried_after_the_gateway_backoff() {
     assert_eq!(calls, ["e0", "e0", "e0"]);
     assert_eq!(done.attempts, 3);
     assert_eq!(done.output.1, 200);
-    assert_eq!(took, Duration::from_millis(100 + 200), "100 ms, then 200 ms");
+    assert_eq!(
+        took,
+        Duration::from_millis(100 + 200),
+        "100 ms, then 200 ms"
+    );
 }
 
 #[test]
@@ -220,7 +228,11 @@ fn retry_after_raises_the_wait_on_the_same_endpoint_up_to_its_cap() {
 
     let steps = [Step::Hinted(Duration::from_secs(3600)), OK];
     let (_, _, took) = run(&steps, 1, limits(3, true));
-    assert_eq!(took, Duration::from_secs(60), "max_retry_after caps the hint");
+    assert_eq!(
+        took,
+        Duration::from_secs(60),
+        "max_retry_after caps the hint"
+    );
 }
 
 #[test]
@@ -315,7 +327,11 @@ fn deadline_bounds_each_attempt_and_stops_new_ones() {
         let failed = run_attempts(&engine, &eps, &limits, &mut scripted)
             .await
             .unwrap_err();
-        assert_eq!(scripted.calls.len(), 1, "no attempt starts past the deadline");
+        assert_eq!(
+            scripted.calls.len(),
+            1,
+            "no attempt starts past the deadline"
+        );
         assert_eq!(
             failed.last_error().unwrap().kind(),
             AttemptErrorKind::Timeout

@@ -15,10 +15,10 @@ use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
 use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::control::{Control, ATTEMPTS, ENDPOINT};
-use crate::upstream::Upstream;
 use crate::engine::Engine;
 use crate::headers::{set_forwarded, strip_request_hop_by_hop, strip_response_hop_by_hop};
 use crate::reply;
+use crate::upstream::Upstream;
 
 /// `Idempotency-Key`: a client that sends it may have its POST repeated.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";

@@ -150,7 +150,10 @@ impl UpstreamBuilder {
     pub fn build(self, engine: &Engine) -> Result<Upstream, ConfigError> {
         let field = self.name.clone();
         let invalid = |e: PoolError| ConfigError::invalid(field.clone(), e.value(), e.allowed());
-        let pool = engine.pools().sync(&self.name, &self.endpoints).map_err(invalid)?;
+        let pool = engine
+            .pools()
+            .sync(&self.name, &self.endpoints)
+            .map_err(invalid)?;
         let guarded = self
             .endpoints
             .iter()

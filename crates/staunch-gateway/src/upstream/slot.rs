@@ -42,6 +42,8 @@ impl Slot {
 
 impl fmt::Debug for Slot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Slot").field(&**self.endpoint.load()).finish()
+        f.debug_tuple("Slot")
+            .field(&**self.endpoint.load())
+            .finish()
     }
 }

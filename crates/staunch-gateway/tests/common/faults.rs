@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -35,6 +36,17 @@ impl Drop for FakeProxy {
 
 impl FakeProxy {
     pub(crate) async fn start(id: &'static str, expected_auth: Option<&'static str>) -> Self {
+        Self::flaky(id, expected_auth, 0).await
+    }
+
+    /// Like [`start`](Self::start), but the first `refused` `CONNECT`s get
+    /// `503` instead of a tunnel.
+    pub(crate) async fn flaky(
+        id: &'static str,
+        expected_auth: Option<&'static str>,
+        refused: usize,
+    ) -> Self {
+        let refusals = Arc::new(AtomicUsize::new(refused));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -45,11 +57,15 @@ impl FakeProxy {
                     continue;
                 };
                 let seen = Arc::clone(&task_seen);
+                let refusals = Arc::clone(&refusals);
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| {
                         let seen = Arc::clone(&seen);
+                        let refusals = Arc::clone(&refusals);
                         async move {
-                            Ok::<_, Infallible>(proxy_answer(id, expected_auth, req, &seen).await)
+                            Ok::<_, Infallible>(
+                                proxy_answer(id, expected_auth, req, &seen, &refusals).await,
+                            )
                         }
                     });
                     let _ = http1::Builder::new()
@@ -76,6 +92,7 @@ async fn proxy_answer(
     expected_auth: Option<&'static str>,
     mut req: Request<Incoming>,
     seen: &Mutex<Vec<Recorded>>,
+    refusals: &AtomicUsize,
 ) -> Reply {
     let auth_ok = match expected_auth {
         None => true,
@@ -93,6 +110,12 @@ async fn proxy_answer(
         });
         if !auth_ok {
             return reply(407, "proxy auth required");
+        }
+        let refuse = refusals
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if refuse {
+            return reply(503, "upstream proxy overloaded");
         }
         let target = req.uri().authority().unwrap().to_string();
         let Ok(mut upstream) = TcpStream::connect(&target).await else {

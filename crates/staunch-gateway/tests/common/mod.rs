@@ -63,3 +63,61 @@ pub(crate) fn header(response: &reqwest::Response, name: &str) -> Option<String>
         .get(name)
         .map(|v| v.to_str().unwrap().to_string())
 }
+
+/// What `curl` received: status, headers (names lower-cased) and body.
+#[derive(Debug)]
+pub(crate) struct CurlAnswer {
+    pub(crate) status: u16,
+    pub(crate) headers: std::collections::HashMap<String, String>,
+    pub(crate) body: String,
+}
+
+/// Runs `curl -sS -i ARGS`, or returns `None` when curl is not installed
+/// (the test then covers the reqwest client only). Proxy variables of the
+/// environment are ignored: only `-x` in `args` sets one.
+pub(crate) async fn curl(args: &[&str]) -> Option<CurlAnswer> {
+    let mut command = tokio::process::Command::new("curl");
+    command.args(["-sS", "-i", "--max-time", "10"]).args(args);
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        command.env_remove(var);
+    }
+    let out = match within(command.output()).await {
+        Ok(out) => out,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("curl is not installed: its part of the test is skipped");
+            return None;
+        }
+        Err(err) => panic!("curl could not run: {err}"),
+    };
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some(CurlAnswer {
+        status,
+        headers,
+        body: body.to_string(),
+    })
+}

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -15,7 +16,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// A request as a test server received it.
 #[derive(Debug, Clone)]
@@ -35,11 +36,12 @@ pub(crate) struct Upstream {
     pub(crate) addr: SocketAddr,
     seen: Arc<Mutex<Vec<Recorded>>>,
     task: JoinHandle<()>,
+    connections: Arc<Mutex<Vec<AbortHandle>>>,
 }
 
 impl Drop for Upstream {
     fn drop(&mut self) {
-        self.task.abort();
+        self.kill();
     }
 }
 
@@ -55,6 +57,8 @@ impl Upstream {
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let task_seen = Arc::clone(&seen);
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let task_connections = Arc::clone(&connections);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -62,7 +66,7 @@ impl Upstream {
                 };
                 let handler = Arc::clone(&handler);
                 let seen = Arc::clone(&task_seen);
-                tokio::spawn(async move {
+                let connection = tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| {
                         let handler = Arc::clone(&handler);
                         let seen = Arc::clone(&seen);
@@ -76,9 +80,45 @@ impl Upstream {
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
+                task_connections
+                    .lock()
+                    .unwrap()
+                    .push(connection.abort_handle());
             }
         });
-        Self { addr, seen, task }
+        Self {
+            addr,
+            seen,
+            task,
+            connections,
+        }
+    }
+
+    /// Stops the server at once: the port is closed and every open
+    /// connection (kept alive by a client) is cut.
+    pub(crate) fn kill(&self) {
+        self.task.abort();
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    /// Answers each of `statuses` in turn (body `step N`), then 200 `ok`
+    /// to everything after.
+    pub(crate) async fn sequence(statuses: &[u16]) -> Self {
+        let statuses = Arc::new(statuses.to_vec());
+        let count = Arc::new(AtomicUsize::new(0));
+        Self::start(move |_| {
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            let status = statuses.get(n).copied();
+            async move {
+                match status {
+                    Some(status) => reply(status, &format!("step {n}")),
+                    None => reply(200, "ok"),
+                }
+            }
+        })
+        .await
     }
 
     /// Answers 200 with `name` as the body and `x-served-by: name`.
