@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use http::header::{HOST, PROXY_AUTHORIZATION, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
 use super::{parse_retry_after, Attempt, AttemptError, AttemptErrorKind};
@@ -183,4 +184,19 @@ impl Attempt for HttpAttempt {
     fn status(&self, response: &Response<Incoming>) -> Option<u16> {
         Some(response.status().as_u16())
     }
+
+    fn discard(&mut self, response: Response<Incoming>) {
+        let body = Limited::new(response.into_body(), DRAIN_LIMIT);
+        tokio::spawn(async move {
+            // Read to the end, the connection goes back to the pool; past
+            // the limit or the time, it is closed.
+            let _ = tokio::time::timeout(DRAIN_TIMEOUT, body.collect()).await;
+        });
+    }
 }
+
+/// The most of a replaced answer's body that is read to keep its connection.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// The longest a replaced answer's body is read for.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);

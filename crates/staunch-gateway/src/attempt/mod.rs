@@ -72,6 +72,13 @@ pub trait Attempt {
         let _ = output;
         None
     }
+
+    /// Lets go of a retryable answer that a later answer replaced. By
+    /// default it is dropped; [`HttpAttempt`] reads the rest of a small body
+    /// in the background, so the connection it came on can be reused.
+    fn discard(&mut self, output: Self::Output) {
+        drop(output);
+    }
 }
 
 #[cfg(test)]

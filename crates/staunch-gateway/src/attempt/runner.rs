@@ -143,6 +143,9 @@ pub async fn run_attempts<A: Attempt>(
         };
         let step = match outcome {
             Some(Ok(output)) => {
+                if let Some((replaced, _)) = answer.take() {
+                    attempt.discard(replaced);
+                }
                 let verdict = classify(attempt, &output);
                 let gate = run.interceptor_mut();
                 gate.set_may_repeat(limits.repeat_after_delivery);

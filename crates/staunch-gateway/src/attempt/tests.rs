@@ -44,10 +44,12 @@ impl Step {
     }
 }
 
-/// Scripted attempts; records the endpoint of each.
+/// Scripted attempts; records the endpoint of each, and which answers the
+/// runner let go of.
 pub(super) struct Scripted {
     steps: Vec<Step>,
     pub(super) calls: Vec<String>,
+    pub(super) discarded: Vec<usize>,
 }
 
 impl Scripted {
@@ -55,6 +57,7 @@ impl Scripted {
         Self {
             steps: steps.to_vec(),
             calls: Vec::new(),
+            discarded: Vec::new(),
         }
     }
 }
@@ -106,6 +109,10 @@ impl Attempt for Scripted {
 
     fn status(&self, output: &Self::Output) -> Option<u16> {
         Some(output.1)
+    }
+
+    fn discard(&mut self, output: Self::Output) {
+        self.discarded.push(output.0);
     }
 }
 
@@ -279,6 +286,28 @@ fn last_retryable_answer_is_returned_when_nothing_does_better() {
     assert_eq!(done.output, (1, 429, None));
     assert_eq!(done.attempts, 3, "every attempt counts");
     assert_eq!(done.endpoint.id(), "e1");
+}
+
+#[test]
+fn replaced_answers_are_let_go_and_the_latest_is_returned() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let engine = engine_of(&GatewayConfig::default());
+    let three = upstream(&engine, 3);
+    let mut scripted = Scripted::new(&[UNAVAILABLE, Step::Answer(429), OK]);
+    let done = rt
+        .block_on(run_attempts(
+            &engine,
+            &three,
+            &limits(3, true),
+            &mut scripted,
+        ))
+        .unwrap();
+    assert_eq!(done.output.0, 2);
+    assert_eq!(scripted.discarded, [0, 1]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Upstreams: where one route's requests, or the forward traffic, go.
 //!
 //! An [`Upstream`] is the engine's failover executor
-//! ([`Failover`](staunch::pool::Failover)) over one pool of endpoints: the
+//! ([`Failover`]) over one pool of endpoints: the
 //! backends of a route, the upstream proxies, or the single direct
 //! endpoint. It chooses each attempt's endpoint with the configured
 //! [`Strategy`], skips endpoints whose circuit breaker is open, sends a
@@ -9,7 +9,7 @@
 //! asks the retry budget, and records every attempt in the metrics store.
 //!
 //! Pools live in the engine state and outlive reloads (see
-//! [`Engine`](crate::engine::Engine)); the executors over them are rebuilt
+//! [`Engine`]); the executors over them are rebuilt
 //! with each configuration, so they always use the current breakers, budget
 //! and strategy.
 //!
@@ -144,7 +144,7 @@ impl UpstreamBuilder {
     }
 
     /// Brings `engine`'s pool of this name in line with the endpoints (see
-    /// [`Engine`](crate::engine::Engine) for what a reload keeps) and builds
+    /// [`Engine`] for what a reload keeps) and builds
     /// the executor over it with the engine's breakers, retry budget and
     /// metrics store.
     pub fn build(self, engine: &Engine) -> Result<Upstream, ConfigError> {
