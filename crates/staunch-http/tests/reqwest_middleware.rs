@@ -64,7 +64,10 @@ async fn service_unavailable_twice_then_ok_takes_three_attempts() {
     assert_eq!(attempts[0].endpoint.as_deref(), Some(server.key().as_str()));
     let calls = recorder.calls();
     assert_eq!(calls.len(), 1);
-    assert_eq!((calls[0].attempts, calls[0].outcome), (3, CallOutcome::Success));
+    assert_eq!(
+        (calls[0].attempts, calls[0].outcome),
+        (3, CallOutcome::Success)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -114,7 +117,10 @@ async fn retry_after_http_date_waits_until_that_date() {
     assert_eq!(server.hits(), 2);
     let waited = recorder.attempts()[1].delay_before;
     // HTTP-dates have whole seconds: the wait is 7 s less the sub-second part.
-    assert!(waited > Duration::from_secs(6) && waited <= Duration::from_secs(7), "{waited:?}");
+    assert!(
+        waited > Duration::from_secs(6) && waited <= Duration::from_secs(7),
+        "{waited:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -258,7 +264,12 @@ async fn post_is_not_retried_without_an_opt_in() {
     let server = FaultServer::start([Fault::Status(503)]).await;
     let (client, _) = recorded(retry(3));
 
-    let response = client.post(server.url("/orders")).body("o-1").send().await.unwrap();
+    let response = client
+        .post(server.url("/orders"))
+        .body("o-1")
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.status(), 503);
     assert_eq!(server.hits(), 1);
@@ -313,7 +324,12 @@ async fn buffered_body_is_replayed_byte_identical() {
     let (client, _) = recorded(retry(3));
     let body = pattern(64 * 1024);
 
-    let response = client.put(server.url("/blob")).body(body.clone()).send().await.unwrap();
+    let response = client
+        .put(server.url("/blob"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.status(), 200);
     let seen = server.seen();
@@ -387,7 +403,11 @@ async fn per_host_breaker_opens_for_one_server_while_another_keeps_working() {
     assert!(staunch.is_circuit_open());
     assert_eq!(staunch.attempts(), 0);
     assert_eq!(staunch.next_probe_in(), Some(Duration::from_secs(30)));
-    assert_eq!(failing.hits(), 2, "the refused call never reached the server");
+    assert_eq!(
+        failing.hits(),
+        2,
+        "the refused call never reached the server"
+    );
     assert_eq!(ok.status(), 200);
     assert_eq!(healthy.hits(), 1);
     assert_eq!(registry.get(&failing.key()).state(), CircuitState::Open);
@@ -397,7 +417,9 @@ async fn per_host_breaker_opens_for_one_server_while_another_keeps_working() {
 #[tokio::test(start_paused = true)]
 async fn too_many_requests_does_not_trip_the_breaker_by_default() {
     let server = FaultServer::start(std::iter::repeat_n(Fault::Status(429), 4)).await;
-    let registry = BreakerRegistry::<String>::new(BreakerConfig::default().with_consecutive_failures(2)).unwrap();
+    let registry =
+        BreakerRegistry::<String>::new(BreakerConfig::default().with_consecutive_failures(2))
+            .unwrap();
     let policy = HttpPolicy::builder()
         .with_retry(retry(4))
         .with_breakers(registry.clone())
@@ -413,7 +435,9 @@ async fn too_many_requests_does_not_trip_the_breaker_by_default() {
 #[tokio::test(start_paused = true)]
 async fn breaker_opening_mid_call_stops_the_retries() {
     let server = FaultServer::start(std::iter::repeat_n(Fault::Status(503), 10)).await;
-    let registry = BreakerRegistry::<String>::new(BreakerConfig::default().with_consecutive_failures(2)).unwrap();
+    let registry =
+        BreakerRegistry::<String>::new(BreakerConfig::default().with_consecutive_failures(2))
+            .unwrap();
     let recorder = Arc::new(Recorder::default());
     let policy = HttpPolicy::builder()
         .with_retry(retry(5))
@@ -429,7 +453,11 @@ async fn breaker_opening_mid_call_stops_the_retries() {
     let outcomes: Vec<_> = recorder.attempts().iter().map(|r| r.outcome).collect();
     assert_eq!(
         outcomes,
-        [AttemptOutcome::RetryableFailure, AttemptOutcome::RetryableFailure, AttemptOutcome::Rejected]
+        [
+            AttemptOutcome::RetryableFailure,
+            AttemptOutcome::RetryableFailure,
+            AttemptOutcome::Rejected
+        ]
     );
     assert_eq!(recorder.calls()[0].outcome, CallOutcome::Unavailable);
 }
@@ -490,7 +518,13 @@ async fn exhausted_budget_ends_the_call_with_the_last_answer() {
     assert_eq!(response.status(), 503);
     assert_eq!(server.hits(), 1);
     let outcomes: Vec<_> = recorder.attempts().iter().map(|r| r.outcome).collect();
-    assert_eq!(outcomes, [AttemptOutcome::RetryableFailure, AttemptOutcome::BudgetDenied]);
+    assert_eq!(
+        outcomes,
+        [
+            AttemptOutcome::RetryableFailure,
+            AttemptOutcome::BudgetDenied
+        ]
+    );
     assert_eq!(recorder.calls()[0].outcome, CallOutcome::BudgetExhausted);
 }
 

@@ -39,7 +39,11 @@ pub(crate) struct Guard<'a> {
 
 impl<'a> Guard<'a> {
     /// The guard of a call to `key`'s endpoint through `breaker`.
-    pub(crate) fn new(policy: &'a HttpPolicy, breaker: Option<&'a Breaker>, key: Option<&str>) -> Self {
+    pub(crate) fn new(
+        policy: &'a HttpPolicy,
+        breaker: Option<&'a Breaker>,
+        key: Option<&str>,
+    ) -> Self {
         let report = policy.metrics.as_deref().map(|sink| Report {
             sink,
             clock: &*policy.clock,
@@ -92,7 +96,8 @@ impl<'a> Guard<'a> {
 
 impl Report<'_> {
     fn record(&mut self, attempt: u32, outcome: AttemptOutcome) -> AttemptRecord {
-        let mut record = AttemptRecord::new(self.call_id, attempt, outcome, self.clock.system_now());
+        let mut record =
+            AttemptRecord::new(self.call_id, attempt, outcome, self.clock.system_now());
         record.endpoint.clone_from(&self.endpoint);
         record.delay_before = std::mem::take(&mut self.delay_before);
         record
@@ -146,11 +151,14 @@ impl Interceptor for Guard<'_> {
             Some(StopReason::Deadline) => CallOutcome::DeadlineExceeded,
             Some(StopReason::BudgetExhausted) => CallOutcome::BudgetExhausted,
             Some(
-                StopReason::CircuitOpen { .. } | StopReason::AllUnavailable { .. } | StopReason::Rejected,
+                StopReason::CircuitOpen { .. }
+                | StopReason::AllUnavailable { .. }
+                | StopReason::Rejected,
             ) => CallOutcome::Unavailable,
             Some(_) => CallOutcome::Fatal,
         };
-        let mut record = CallRecord::new(report.call_id, attempts, outcome, report.clock.system_now());
+        let mut record =
+            CallRecord::new(report.call_id, attempts, outcome, report.clock.system_now());
         record.endpoint.clone_from(&report.endpoint);
         record.duration = now().saturating_duration_since(report.started);
         report.sink.record_call(&record);

@@ -74,11 +74,18 @@ impl<'p> Plan<'p> {
     /// only allowed when the request can be sent again (`can_resend`) and
     /// its retry safety allows it for this failure.
     #[inline]
-    pub(crate) fn gate(&self, verdict: Verdict, kind: Option<ErrorKind>, can_resend: bool) -> Verdict {
+    pub(crate) fn gate(
+        &self,
+        verdict: Verdict,
+        kind: Option<ErrorKind>,
+        can_resend: bool,
+    ) -> Verdict {
         match verdict {
             Verdict::Retry { .. } if !can_resend => Verdict::Fatal,
             Verdict::Retry { .. }
-                if !self.safety.allows(kind.is_some_and(ErrorKind::nothing_sent)) =>
+                if !self
+                    .safety
+                    .allows(kind.is_some_and(ErrorKind::nothing_sent)) =>
             {
                 Verdict::Fatal
             }
@@ -109,17 +116,36 @@ fn apply(options: &RequestOptions, base: &RetryPolicy) -> RetryPolicy {
     builder.build()
 }
 
-/// `scheme://host:port`, the key of a host's breaker and metrics.
+/// `scheme://host:port`, the key of a host's breaker and metrics. Built by
+/// hand: it is made on every call that has breakers or metrics.
 pub(crate) fn endpoint_key(scheme: &str, host: &str, port: Option<u16>) -> String {
     let port = port.or(match scheme {
         "http" | "ws" => Some(80),
         "https" | "wss" => Some(443),
         _ => None,
     });
-    match port {
-        Some(port) => format!("{scheme}://{host}:{port}"),
-        None => format!("{scheme}://{host}"),
+    let mut key = String::with_capacity(scheme.len() + host.len() + 9);
+    key.push_str(scheme);
+    key.push_str("://");
+    key.push_str(host);
+    if let Some(port) = port {
+        key.push(':');
+        let mut digits = [0u8; 5];
+        let mut start = digits.len();
+        let mut rest = port;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &d in &digits[start..] {
+            key.push(char::from(d));
+        }
     }
+    key
 }
 
 #[cfg(test)]
@@ -143,18 +169,45 @@ mod tests {
     fn idempotency_alone_does_not_copy_the_policy() {
         let policy = HttpPolicy::default();
         let word = RequestOptions::new().with_idempotent(true);
-        let plan = Plan::new(&policy, &Method::POST, &HeaderMap::new(), Some(&word), Body::Replayable, String::new);
+        let plan = Plan::new(
+            &policy,
+            &Method::POST,
+            &HeaderMap::new(),
+            Some(&word),
+            Body::Replayable,
+            String::new,
+        );
         assert!(matches!(plan.retry, Cow::Borrowed(_)));
         let deadline = RequestOptions::new().with_deadline(Duration::from_secs(1));
-        let plan = Plan::new(&policy, &Method::GET, &HeaderMap::new(), Some(&deadline), Body::Replayable, String::new);
+        let plan = Plan::new(
+            &policy,
+            &Method::GET,
+            &HeaderMap::new(),
+            Some(&deadline),
+            Body::Replayable,
+            String::new,
+        );
         assert_eq!(plan.retry.deadline(), Some(Duration::from_secs(1)));
     }
 
     #[test]
     fn key_fills_in_the_scheme_default_port() {
         assert_eq!(endpoint_key("http", "api.test", None), "http://api.test:80");
-        assert_eq!(endpoint_key("https", "api.test", None), "https://api.test:443");
-        assert_eq!(endpoint_key("http", "[::1]", Some(8080)), "http://[::1]:8080");
+        assert_eq!(
+            endpoint_key("https", "api.test", None),
+            "https://api.test:443"
+        );
+        assert_eq!(
+            endpoint_key("http", "[::1]", Some(8080)),
+            "http://[::1]:8080"
+        );
+        assert_eq!(endpoint_key("unix", "sock", None), "unix://sock");
+        for port in [0, 7, 10, 99, 100, 65535] {
+            assert_eq!(
+                endpoint_key("http", "h", Some(port)),
+                format!("http://h:{port}")
+            );
+        }
     }
 
     #[test]
@@ -167,39 +220,95 @@ mod tests {
     #[test]
     fn post_retries_only_failures_that_sent_nothing() {
         let policy = HttpPolicy::default();
-        let plan = Plan::new(&policy, &Method::POST, &HeaderMap::new(), None, Body::Replayable, String::new);
+        let plan = Plan::new(
+            &policy,
+            &Method::POST,
+            &HeaderMap::new(),
+            None,
+            Body::Replayable,
+            String::new,
+        );
         assert_eq!(plan.gate(Verdict::RETRY, None, true), Verdict::Fatal);
-        assert_eq!(plan.gate(Verdict::RETRY, Some(ErrorKind::Reset), true), Verdict::Fatal);
-        assert_eq!(plan.gate(Verdict::RETRY, Some(ErrorKind::Connect), true), Verdict::RETRY);
-        assert_eq!(plan.gate(Verdict::RETRY, Some(ErrorKind::Dns), true), Verdict::RETRY);
+        assert_eq!(
+            plan.gate(Verdict::RETRY, Some(ErrorKind::Reset), true),
+            Verdict::Fatal
+        );
+        assert_eq!(
+            plan.gate(Verdict::RETRY, Some(ErrorKind::Connect), true),
+            Verdict::RETRY
+        );
+        assert_eq!(
+            plan.gate(Verdict::RETRY, Some(ErrorKind::Dns), true),
+            Verdict::RETRY
+        );
     }
 
     #[test]
     fn nothing_is_retried_without_a_copy_to_send() {
         let policy = HttpPolicy::default();
-        let plan = Plan::new(&policy, &Method::GET, &HeaderMap::new(), None, Body::Once, String::new);
+        let plan = Plan::new(
+            &policy,
+            &Method::GET,
+            &HeaderMap::new(),
+            None,
+            Body::Once,
+            String::new,
+        );
         assert!(!plan.may_resend());
-        assert_eq!(plan.gate(Verdict::RETRY, Some(ErrorKind::Connect), false), Verdict::Fatal);
+        assert_eq!(
+            plan.gate(Verdict::RETRY, Some(ErrorKind::Connect), false),
+            Verdict::Fatal
+        );
         assert_eq!(plan.gate(Verdict::Success, None, false), Verdict::Success);
     }
 
     #[test]
     fn policy_wide_opt_in_and_per_request_word() {
-        let policy = HttpPolicy::builder().with_retry_non_idempotent(true).build();
-        let plan = Plan::new(&policy, &Method::POST, &HeaderMap::new(), None, Body::Replayable, String::new);
+        let policy = HttpPolicy::builder()
+            .with_retry_non_idempotent(true)
+            .build();
+        let plan = Plan::new(
+            &policy,
+            &Method::POST,
+            &HeaderMap::new(),
+            None,
+            Body::Replayable,
+            String::new,
+        );
         assert_eq!(plan.safety, RetrySafety::Always);
         let no = RequestOptions::new().with_idempotent(false);
-        let plan = Plan::new(&policy, &Method::POST, &HeaderMap::new(), Some(&no), Body::Replayable, String::new);
+        let plan = Plan::new(
+            &policy,
+            &Method::POST,
+            &HeaderMap::new(),
+            Some(&no),
+            Body::Replayable,
+            String::new,
+        );
         assert_eq!(plan.safety, RetrySafety::UnsentOnly);
     }
 
     #[test]
     fn key_is_made_only_when_breakers_or_metrics_need_it() {
         let bare = HttpPolicy::builder().without_breakers().build();
-        let plan = Plan::new(&bare, &Method::GET, &HeaderMap::new(), None, Body::Replayable, || "k".into());
+        let plan = Plan::new(
+            &bare,
+            &Method::GET,
+            &HeaderMap::new(),
+            None,
+            Body::Replayable,
+            || "k".into(),
+        );
         assert_eq!(plan.key, None);
         let with = HttpPolicy::default();
-        let plan = Plan::new(&with, &Method::GET, &HeaderMap::new(), None, Body::Replayable, || "k".into());
+        let plan = Plan::new(
+            &with,
+            &Method::GET,
+            &HeaderMap::new(),
+            None,
+            Body::Replayable,
+            || "k".into(),
+        );
         assert_eq!(plan.key.as_deref(), Some("k"));
     }
 }

@@ -122,16 +122,23 @@ mod tests {
     #[test]
     fn buffered_bodies_copy_and_know_their_length() {
         assert_eq!(Bytes::from_static(b"abc").replay_len(), Some(3));
-        assert_eq!(String::from("abcd").try_clone_body().as_deref(), Some("abcd"));
+        assert_eq!(
+            String::from("abcd").try_clone_body().as_deref(),
+            Some("abcd")
+        );
         assert_eq!(Empty::<Bytes>::new().replay_len(), Some(0));
-        assert_eq!(Full::new(Bytes::from_static(b"12345")).replay_len(), Some(5));
+        assert_eq!(
+            Full::new(Bytes::from_static(b"12345")).replay_len(),
+            Some(5)
+        );
     }
 
     #[test]
     fn streaming_bodies_are_never_copied() {
-        let body: BoxBody<Bytes, std::io::Error> = BoxBody::new(
-            http_body_util::BodyExt::map_err(Full::new(Bytes::new()), |never| match never {}),
-        );
+        let body: BoxBody<Bytes, std::io::Error> = BoxBody::new(http_body_util::BodyExt::map_err(
+            Full::new(Bytes::new()),
+            |never| match never {},
+        ));
         assert!(body.try_clone_body().is_none());
         assert_eq!(body.replay_len(), None);
     }

@@ -98,7 +98,7 @@ where
                 path = request.uri().path(),
             );
             let mut transport = ServiceTransport::ready(service);
-            match execute(policy, plan, &mut transport, request)
+            match execute(policy, &plan, &mut transport, request)
                 .instrument(span)
                 .await
             {

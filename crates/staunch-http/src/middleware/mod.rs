@@ -97,7 +97,13 @@ impl Middleware for StaunchMiddleware {
             request.headers(),
             options.as_ref(),
             body,
-            || endpoint_key(url.scheme(), url.host_str().unwrap_or(""), url.port_or_known_default()),
+            || {
+                endpoint_key(
+                    url.scheme(),
+                    url.host_str().unwrap_or(""),
+                    url.port_or_known_default(),
+                )
+            },
         );
         let span = tracing::info_span!(
             "http_call",
@@ -106,7 +112,7 @@ impl Middleware for StaunchMiddleware {
             path = url.path(),
         );
         let mut transport = NextTransport::new(next, extensions);
-        let finished = execute(policy, plan, &mut transport, request)
+        let finished = execute(policy, &plan, &mut transport, request)
             .instrument(span)
             .await;
         match finished {

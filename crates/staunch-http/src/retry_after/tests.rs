@@ -14,7 +14,10 @@ const NOW: u64 = 1_445_412_470;
 #[test]
 fn delta_seconds_are_read_as_seconds() {
     assert_eq!(parse_retry_after(b"0", at(NOW)), Some(Duration::ZERO));
-    assert_eq!(parse_retry_after(b"1", at(NOW)), Some(Duration::from_secs(1)));
+    assert_eq!(
+        parse_retry_after(b"1", at(NOW)),
+        Some(Duration::from_secs(1))
+    );
     assert_eq!(
         parse_retry_after(b" \t30 ", at(NOW)),
         Some(Duration::from_secs(30))
@@ -48,7 +51,17 @@ fn date_in_the_past_means_no_wait() {
 #[test]
 fn garbage_negative_and_fractional_values_are_ignored() {
     for bad in [
-        "", " ", "-1", "+5", "1.5", "1e3", "soon", "5s", "0x10", "１２", "Wed, 32 Oct 2015 07:28:00 GMT",
+        "",
+        " ",
+        "-1",
+        "+5",
+        "1.5",
+        "1e3",
+        "soon",
+        "5s",
+        "0x10",
+        "１２",
+        "Wed, 32 Oct 2015 07:28:00 GMT",
     ] {
         assert_eq!(parse_retry_after(bad.as_bytes(), at(NOW)), None, "{bad:?}");
     }
@@ -66,7 +79,10 @@ fn absurd_hints_are_ignored_not_capped() {
     let far_date = httpdate::fmt_http_date(at(NOW + too_far));
     assert_eq!(parse_retry_after(far_date.as_bytes(), at(NOW)), None);
     assert_eq!(
-        parse_retry_after(MAX_RETRY_AFTER_HINT.as_secs().to_string().as_bytes(), at(NOW)),
+        parse_retry_after(
+            MAX_RETRY_AFTER_HINT.as_secs().to_string().as_bytes(),
+            at(NOW)
+        ),
         Some(MAX_RETRY_AFTER_HINT)
     );
 }

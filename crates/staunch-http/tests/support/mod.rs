@@ -116,7 +116,11 @@ impl FaultServer {
 
     async fn answer(&self, req: Request<Incoming>) -> Result<Response<ReplyBody>, std::io::Error> {
         let (parts, body) = req.into_parts();
-        let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();
+        let body = body
+            .collect()
+            .await
+            .map_err(std::io::Error::other)?
+            .to_bytes();
         self.state.seen.lock().unwrap().push(Seen {
             method: parts.method,
             path: parts.uri.path().to_owned(),

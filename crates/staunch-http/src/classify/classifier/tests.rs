@@ -12,7 +12,11 @@ fn now() -> SystemTime {
 }
 
 fn judge(c: &HttpClassifier, code: u16) -> Classification {
-    c.classify_status(StatusCode::from_u16(code).unwrap(), &HeaderMap::new(), now())
+    c.classify_status(
+        StatusCode::from_u16(code).unwrap(),
+        &HeaderMap::new(),
+        now(),
+    )
 }
 
 #[test]
@@ -60,7 +64,9 @@ fn request_timeout_and_any_5xx_may_be_added() {
 #[test]
 fn other_4xx_cannot_be_made_retryable() {
     for code in [400, 404, 409, 200, 302, 600] {
-        let err = HttpClassifier::default().with_retry_status(code).unwrap_err();
+        let err = HttpClassifier::default()
+            .with_retry_status(code)
+            .unwrap_err();
         assert_eq!(err.field(), Some("http.retry_statuses"));
         assert!(err.to_string().contains(&code.to_string()), "{err}");
         assert!(err.to_string().contains("408, 429 or 500 to 599"), "{err}");
@@ -116,7 +122,10 @@ fn transport_failures_retry_and_count_by_kind() {
         assert_eq!(judged.breaker, Outcome::Success, "{kind}");
     }
     let no_timeouts = c.with_retry_errors(ErrorKinds::DEFAULT_RETRY.without(ErrorKind::Timeout));
-    assert_eq!(no_timeouts.classify_error(ErrorKind::Timeout).verdict, Verdict::Fatal);
+    assert_eq!(
+        no_timeouts.classify_error(ErrorKind::Timeout).verdict,
+        Verdict::Fatal
+    );
 }
 
 proptest! {
