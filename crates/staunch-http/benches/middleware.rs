@@ -110,7 +110,7 @@ fn tower_success(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("tower_success");
     group.bench_function("bare", |b| {
-        b.to_async(&rt).iter(|| answer.clone().oneshot(request()));
+        b.to_async(&rt).iter(|| answer.oneshot(request()));
     });
     group.bench_function("staunch", |b| {
         b.to_async(&rt).iter(|| layered.clone().oneshot(request()));

@@ -208,7 +208,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     for (name, base) in providers.iter() {
-        let state = breakers.find(&format!("{base}")).map(|b| b.state());
+        let state = breakers.find(base.as_str()).map(|b| b.state());
         println!(
             "breaker {name:<5} {}",
             state.map_or("unused".to_owned(), |s| s.to_string())

@@ -22,12 +22,13 @@
 //! `tracing` span per call.
 //!
 //! ```no_run
+//! # #[cfg(feature = "reqwest")]
+//! # async fn run() -> Result<(), reqwest_middleware::Error> {
 //! use reqwest_middleware::ClientBuilder;
 //! use staunch::retry::RetryPolicy;
 //! use staunch_http::{HttpPolicy, StaunchMiddleware};
 //! use std::time::Duration;
 //!
-//! # async fn run() -> Result<(), reqwest_middleware::Error> {
 //! let policy = HttpPolicy::builder()
 //!     .with_retry(
 //!         RetryPolicy::builder()
@@ -44,8 +45,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The base-URL pool with failover is not part of this crate yet: see
-//! `HttpPolicy` for what exists.
+//! Failover across a pool of base URLs is not provided yet: every attempt
+//! goes to the request's own URL.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

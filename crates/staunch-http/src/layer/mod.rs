@@ -20,13 +20,40 @@ pub use service::Staunch;
 /// under an [`HttpPolicy`].
 ///
 /// ```
+/// use bytes::Bytes;
+/// use http::{Request, Response, StatusCode};
+/// use http_body_util::Full;
+/// use staunch::retry::RetryPolicy;
 /// use staunch_http::{HttpPolicy, StaunchLayer};
-/// use tower_layer::Layer;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use tower::{Layer, ServiceExt};
 ///
-/// let layer = StaunchLayer::new(HttpPolicy::default());
-/// let service = layer.layer(tower_service_fn());
-/// # fn tower_service_fn() {}
-/// # let _ = service;
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// // An upstream that is unavailable once, then fine.
+/// let calls = Arc::new(AtomicU32::new(0));
+/// let seen = Arc::clone(&calls);
+/// let upstream = tower::service_fn(move |_req: Request<Full<Bytes>>| {
+///     let status = match seen.fetch_add(1, Ordering::Relaxed) {
+///         0 => StatusCode::SERVICE_UNAVAILABLE,
+///         _ => StatusCode::OK,
+///     };
+///     let mut response = Response::new(Full::new(Bytes::new()));
+///     *response.status_mut() = status;
+///     async move { Ok::<_, std::convert::Infallible>(response) }
+/// });
+/// let policy = HttpPolicy::builder()
+///     .with_retry(RetryPolicy::builder().with_base_delay(Duration::from_millis(100)).build())
+///     .build();
+/// let service = StaunchLayer::new(policy).layer(upstream);
+///
+/// let request = Request::get("http://api.test/items").body(Full::new(Bytes::new())).unwrap();
+/// let response = service.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), StatusCode::OK);
+/// assert_eq!(calls.load(Ordering::Relaxed), 2);
+/// # }
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct StaunchLayer {
