@@ -2,6 +2,9 @@
 //! in arrival order, and remembers every request it saw.
 #![allow(dead_code, unreachable_pub)]
 
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
