@@ -228,6 +228,14 @@ async fn breaker_opening_mid_call_stops_the_retries() {
         ]
     );
     assert_eq!(recorder.calls()[0].outcome, CallOutcome::Unavailable);
+    let transitions = recorder.transitions();
+    assert_eq!(
+        transitions.len(),
+        1,
+        "the breaker's opening reached the sink"
+    );
+    assert_eq!(transitions[0].to, CircuitState::Open);
+    assert_eq!(transitions[0].key, server.key());
 }
 
 #[tokio::test(start_paused = true)]

@@ -20,6 +20,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use staunch::breaker::Transition;
 use staunch::metrics::{AttemptRecord, CallRecord, MetricsSink};
 use tokio::net::TcpListener;
 
@@ -184,6 +185,7 @@ pub async fn closed_port_url(path: &str) -> String {
 pub struct Recorder {
     pub attempts: Mutex<Vec<AttemptRecord>>,
     pub calls: Mutex<Vec<CallRecord>>,
+    pub transitions: Mutex<Vec<Transition>>,
 }
 
 impl Recorder {
@@ -194,6 +196,10 @@ impl Recorder {
     pub fn calls(&self) -> Vec<CallRecord> {
         self.calls.lock().unwrap().clone()
     }
+
+    pub fn transitions(&self) -> Vec<Transition> {
+        self.transitions.lock().unwrap().clone()
+    }
 }
 
 impl MetricsSink for Recorder {
@@ -203,5 +209,9 @@ impl MetricsSink for Recorder {
 
     fn record_call(&self, record: &CallRecord) {
         self.calls.lock().unwrap().push(record.clone());
+    }
+
+    fn record_transition(&self, transition: &Transition) {
+        self.transitions.lock().unwrap().push(transition.clone());
     }
 }
