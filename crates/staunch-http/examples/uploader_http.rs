@@ -1,8 +1,8 @@
 //! The multi-provider uploader seed: files go to the first provider that
-//! takes them; each provider has one circuit breaker shared by every
-//! uploader task, retries run around it, the configuration comes from the
-//! environment, and bookkeeping happens only after a provider confirmed the
-//! upload.
+//! takes them; the providers are a pool of base URLs with failover, each
+//! has one circuit breaker shared by every uploader task, the configuration
+//! comes from the environment, and bookkeeping happens only after a
+//! provider confirmed the upload.
 //!
 //! ```text
 //! cargo run --example uploader_http -p staunch-http
@@ -11,9 +11,11 @@
 //!
 //! Three local providers play the part: `alpha` is down (503 to
 //! everything), `beta` drops a connection now and then and goes down for
-//! good after its 12th request, `gamma` is healthy. `alpha`'s breaker opens
-//! after its first failures; from then on uploads skip it at once and fail
-//! over to `beta`, and to `gamma` once `beta`'s breaker opens too.
+//! good after its 12th request, `gamma` is healthy. A failed attempt is
+//! retried on a provider not yet tried by that upload (an upload has at
+//! least one attempt per provider); `alpha`'s breaker
+//! opens after its first failures and from then on attempts skip it, as
+//! they skip `beta` once its breaker opens too.
 
 mod common;
 
@@ -27,7 +29,8 @@ use http::Method;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use staunch::breaker::{BreakerConfig, BreakerRegistry};
 use staunch::config::{ProcessEnv, RetryConfig};
-use staunch_http::{staunch_error, HttpPolicy, StaunchMiddleware};
+use staunch::pool::{Endpoint, Pool, RoundRobin};
+use staunch_http::{staunch_error, BaseUrl, HttpPolicy, StaunchMiddleware};
 
 /// A provider that stores uploads; `fail(n)` decides the fate of its n-th
 /// request.
@@ -59,56 +62,55 @@ fn provider(
 #[derive(Debug)]
 struct Entry {
     file: String,
-    provider: &'static str,
+    provider: String,
     etag: String,
-    /// What the providers before it said.
-    passed_over: Vec<String>,
 }
 
-/// Uploads `file` to the first provider that takes it.
+/// Uploads `file` to the provider pool: the failover sends each attempt to
+/// a provider whose breaker admits it, never twice to one that failed this
+/// upload while another is left.
 async fn upload(
     client: &ClientWithMiddleware,
-    providers: &[(&'static str, String)],
+    pool: &Pool<BaseUrl>,
     file: &str,
     body: Vec<u8>,
 ) -> Result<Entry, String> {
-    let mut tried = Vec::new();
-    for (name, base) in providers {
-        let result = client
-            .put(format!("{base}/upload/{file}"))
-            .body(body.clone())
-            .send()
-            .await;
-        match result {
-            Ok(response) if response.status().is_success() => {
-                let etag = response
-                    .headers()
-                    .get("etag")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                return Ok(Entry {
-                    file: file.to_owned(),
-                    provider: name,
-                    etag,
-                    passed_over: tried,
-                });
-            }
-            Ok(response) => tried.push(format!("{name}: {}", response.status())),
-            Err(e) => match staunch_error(&e) {
-                Some(stop) if stop.attempts() == 0 => {
-                    tried.push(format!("{name}: skipped, {}", stop.reason()))
-                }
-                Some(stop) => tried.push(format!(
-                    "{name}: {}, {:?}",
-                    stop.reason(),
-                    stop.error_kind()
-                )),
-                None => tried.push(format!("{name}: {e}")),
-            },
+    let result = client
+        .put(format!("http://providers/upload/{file}"))
+        .body(body)
+        .send()
+        .await;
+    match result {
+        Ok(response) if response.status().is_success() => {
+            // The response's URL names the provider that took the upload.
+            let url = response.url();
+            let provider = pool
+                .entries()
+                .iter()
+                .find(|e| {
+                    let base = e.address();
+                    url.host_str() == Some(base.host()) && url.port() == base.port()
+                })
+                .map(|e| e.id().to_owned())
+                .ok_or_else(|| format!("{url} is no provider of the pool"))?;
+            let etag = response
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            Ok(Entry {
+                file: file.to_owned(),
+                provider,
+                etag,
+            })
         }
+        Ok(response) => Err(format!("last provider answered {}", response.status())),
+        Err(e) => match staunch_error(&e) {
+            Some(stop) => Err(format!("{stop} ({})", stop.advice())),
+            None => Err(e.to_string()),
+        },
     }
-    Err(format!("every provider failed: {}", tried.join("; ")))
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -132,16 +134,22 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }))
     .await;
     let gamma = serve(provider(stores[2].clone(), |_| None)).await;
-    let providers: Arc<[(&'static str, String)]> = Arc::new([
-        ("alpha", format!("http://{alpha}")),
-        ("beta", format!("http://{beta}")),
-        ("gamma", format!("http://{gamma}")),
-    ]);
+    let names = ["alpha", "beta", "gamma"];
+    let pool = Arc::new(Pool::new([
+        Endpoint::new(names[0], BaseUrl::parse(&format!("http://{alpha}"))?),
+        Endpoint::new(names[1], BaseUrl::parse(&format!("http://{beta}"))?),
+        Endpoint::new(names[2], BaseUrl::parse(&format!("http://{gamma}"))?),
+    ])?);
 
+    // One breaker per provider (keyed by endpoint id), shared by every task.
     let breakers = BreakerRegistry::<String>::new(breaker)?;
+    // Each attempt goes to one provider: every upload may try each of them.
+    retry.max_attempts = retry.max_attempts.max(names.len() as u32);
     let policy = HttpPolicy::builder()
         .with_retry(retry.to_policy())
         .with_breakers(breakers.clone())
+        .with_pool(Arc::clone(&pool))
+        .with_pool_strategy(RoundRobin::new())
         .build();
     let client = ClientBuilder::new(reqwest::Client::builder().no_proxy().build()?)
         .with(StaunchMiddleware::new(policy))
@@ -153,9 +161,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let ledger: Arc<Mutex<Vec<Entry>>> = Arc::default();
     let mut workers = Vec::new();
     for worker in 1..=3 {
-        let (client, providers, queue, ledger) = (
+        let (client, pool, queue, ledger) = (
             client.clone(),
-            providers.clone(),
+            Arc::clone(&pool),
             queue.clone(),
             ledger.clone(),
         );
@@ -165,13 +173,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
                 let Some(file) = next else { break };
                 let body = format!("id,value\n{file},{}\n", file.len()).into_bytes();
-                match upload(&client, &providers, &file, body).await {
+                match upload(&client, &pool, &file, body).await {
                     Ok(entry) => {
                         println!(
-                            "worker {worker}: {file} -> {} {} [{}]",
-                            entry.provider,
-                            entry.etag,
-                            entry.passed_over.join("; ")
+                            "worker {worker}: {file} -> {} {}",
+                            entry.provider, entry.etag
                         );
                         // Bookkeeping only once a provider confirmed it.
                         ledger.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
@@ -193,10 +199,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
     println!("\nledger: {} uploads", ledger.len());
     for entry in ledger.iter() {
-        let (index, _) = providers
+        let index = names
             .iter()
-            .enumerate()
-            .find(|(_, (name, _))| *name == entry.provider)
+            .position(|name| *name == entry.provider)
             .ok_or("unknown provider")?;
         let held = stores[index].lock().unwrap_or_else(|e| e.into_inner());
         if !held.contains_key(&format!("/upload/{}", entry.file)) {
@@ -207,11 +212,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .into());
         }
     }
-    for (name, base) in providers.iter() {
-        let state = breakers.find(base.as_str()).map(|b| b.state());
+    for stats in pool.stats() {
+        let state = breakers.find(&stats.id).map(|b| b.state());
         println!(
-            "breaker {name:<5} {}",
-            state.map_or("unused".to_owned(), |s| s.to_string())
+            "{:<5} breaker {:<9} {} ok, {} failed{}",
+            stats.id,
+            state.map_or("unused".to_owned(), |s| s.to_string()),
+            stats.total_successes,
+            stats.total_failures,
+            stats
+                .last_error
+                .map(|e| format!(", last error: {}", e.message))
+                .unwrap_or_default()
         );
     }
     if failures > 0 {

@@ -45,11 +45,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Failover across a pool of base URLs is not provided yet: every attempt
-//! goes to the request's own URL.
+//! With a pool of base URLs ([`HttpPolicyBuilder::with_pool`], addresses
+//! are [`BaseUrl`]s) each attempt goes to a base chosen by the engine's
+//! failover: breakers are kept per endpoint id, a retry never goes back to
+//! a base that failed the call while another is available, and when every
+//! base's breaker is open the call fails at once with
+//! [`StopReason::AllUnavailable`](staunch::retry::StopReason). Without a
+//! pool every attempt goes to the request's own URL.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod base_url;
 #[cfg(any(feature = "reqwest", feature = "tower"))]
 mod call;
 mod classify;
@@ -63,6 +69,7 @@ mod options;
 mod policy;
 mod retry_after;
 
+pub use base_url::BaseUrl;
 pub use classify::{Classification, ErrorKind, ErrorKinds, HttpClassifier, StatusSet};
 pub use error::{BoxError, Error};
 pub use idempotency::{is_idempotent, RetrySafety, IDEMPOTENCY_KEY};

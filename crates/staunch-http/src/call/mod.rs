@@ -1,12 +1,15 @@
 //! The executor both integrations share: it drives the engine's sans-IO
 //! [`RetryRun`] over a [`Transport`], applying the HTTP rules (classifier,
-//! idempotency, body replay) and the [`Guard`] (breaker, budget, metrics).
+//! idempotency, body replay) and the [`Guard`] (breaker or pool failover,
+//! budget, metrics). With a pool, each attempt's request is pointed at the
+//! base URL chosen for it ([`Transport::retarget`]) before it is sent.
 //!
 //! The backoff, the attempt count, the deadline and `Retry-After` handling
 //! are the engine's: this loop only sends, times, classifies and sleeps.
 
 mod guard;
 mod plan;
+mod route;
 mod run;
 
 use std::future::Future;
@@ -15,9 +18,10 @@ use std::time::Instant;
 use http::{HeaderMap, StatusCode};
 use staunch::retry::{Step, StopReason};
 
-use crate::{BoxError, Error, ErrorKind, HttpPolicy};
+use crate::{BaseUrl, BoxError, Error, ErrorKind, HttpPolicy};
 use guard::Guard;
 pub(crate) use plan::{endpoint_key, Body, Plan};
+pub(crate) use route::Route;
 use run::{Call, Resume};
 
 /// Now, on tokio's clock (which tests pause and advance).
@@ -46,6 +50,16 @@ pub(crate) trait Transport {
     fn into_box(error: Self::Error) -> BoxError;
     /// A copy of `request` to send again, if it can be copied.
     fn replay(&self, request: &Self::Request) -> Option<Self::Request>;
+    /// Points `request` at `base`: its scheme, host and port become the
+    /// base's, its path and query are `route`'s under the base's path, and
+    /// a `Host` header, if it has one, names the base. An error is returned
+    /// as the attempt's own (nothing is sent).
+    fn retarget(
+        &self,
+        request: &mut Self::Request,
+        base: &BaseUrl,
+        route: &Route,
+    ) -> Result<(), Self::Error>;
     /// Sends one attempt.
     fn send(
         &mut self,
@@ -96,7 +110,10 @@ pub(crate) async fn execute<T: Transport>(
         return Box::pin(call.rest(transport, Resume::Send(request, limit))).await;
     }
     let started = call.start();
-    let outcome = Some(transport.send(request).await);
+    let outcome = Some(match call.aim(transport, request) {
+        Ok(request) => transport.send(request).await,
+        Err(error) => Err(error),
+    });
     let (step, kind) = call.judge(&outcome, started);
     match step {
         Step::Done => finished::<T>(outcome),

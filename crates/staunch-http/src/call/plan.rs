@@ -3,9 +3,11 @@
 use std::borrow::Cow;
 
 use http::{HeaderMap, Method};
+use staunch::pool::Pool;
 use staunch::retry::{RetryPolicy, Verdict};
 
-use crate::{ErrorKind, HttpPolicy, RequestOptions, RetrySafety};
+use super::route::Route;
+use crate::{BaseUrl, ErrorKind, HttpPolicy, RequestOptions, RetrySafety};
 
 /// Whether a request's body can be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,14 +29,18 @@ impl Body {
 }
 
 /// One request's call: its retry policy (with the request's overrides), its
-/// retry safety, whether its body replays, and its endpoint key.
+/// retry safety, whether its body replays, and its endpoint key or, with a
+/// pool, its route under each base URL.
 #[derive(Debug)]
 pub(crate) struct Plan<'p> {
     pub(crate) retry: Cow<'p, RetryPolicy>,
     pub(crate) safety: RetrySafety,
     pub(crate) body: Body,
-    /// `scheme://host:port`, made only when breakers or metrics need it.
+    /// `scheme://host:port`, made only when breakers or metrics need it
+    /// and there is no pool.
     pub(crate) key: Option<String>,
+    /// The request's path relative to the pool, when there is one.
+    pub(crate) route: Option<Route>,
 }
 
 impl<'p> Plan<'p> {
@@ -56,13 +62,28 @@ impl<'p> Plan<'p> {
             Some(word) => Some(word),
             None => policy.retry_non_idempotent.then_some(true),
         };
-        let needs_key = policy.breakers.is_some() || policy.metrics.is_some();
+        let needs_key =
+            (policy.breakers.is_some() || policy.metrics.is_some()) && policy.failover.is_none();
         Self {
             retry,
             safety: RetrySafety::of(method, headers, opt_in),
             body,
             key: needs_key.then(key),
+            route: None,
         }
+    }
+
+    /// With a pool in `policy`: the plan with the request's route, which
+    /// `route` makes from the pool.
+    pub(crate) fn routed(
+        mut self,
+        policy: &HttpPolicy,
+        route: impl FnOnce(&Pool<BaseUrl>) -> Route,
+    ) -> Self {
+        if let Some(failover) = &policy.failover {
+            self.route = Some(route(failover.pool()));
+        }
+        self
     }
 
     /// Whether a later attempt may need a copy of the request.

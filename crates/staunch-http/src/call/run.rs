@@ -59,6 +59,20 @@ impl<'a, T: Transport> Call<'a, T> {
         self.run.begin_attempt(now)
     }
 
+    /// `request`, pointed at the base URL of the attempt just begun when
+    /// the call goes through a pool.
+    #[inline]
+    pub(super) fn aim(
+        &self,
+        transport: &T,
+        mut request: T::Request,
+    ) -> Result<T::Request, T::Error> {
+        if let (Some(route), Some(base)) = (&self.plan.route, self.run.interceptor().base()) {
+            transport.retarget(&mut request, base, route)?;
+        }
+        Ok(request)
+    }
+
     /// When an attempt starts, if latencies are measured.
     #[inline]
     pub(super) fn start(&self) -> Option<Instant> {
@@ -156,9 +170,10 @@ impl<'a, T: Transport> Call<'a, T> {
             // The previous response is of no use once another attempt is sent.
             drop(last.take());
             let started = self.start();
-            let outcome = match limit {
-                None => Some(transport.send(request).await),
-                Some(limit) => tokio::time::timeout(limit, transport.send(request))
+            let outcome = match (self.aim(transport, request), limit) {
+                (Err(error), _) => Some(Err(error)),
+                (Ok(request), None) => Some(transport.send(request).await),
+                (Ok(request), Some(limit)) => tokio::time::timeout(limit, transport.send(request))
                     .await
                     .ok(),
             };

@@ -9,8 +9,9 @@ use tracing::Instrument;
 
 use super::transport::ServiceTransport;
 use super::{ReplayBody, ResponseFuture};
-use crate::call::{endpoint_key, execute, Body, Finished, Plan};
-use crate::{BoxError, HttpPolicy, RequestOptions};
+use crate::call::{endpoint_key, execute, Body, Finished, Plan, Route};
+use crate::{BaseUrl, BoxError, HttpPolicy, RequestOptions};
+use staunch::pool::Pool;
 
 /// An `http::Request` service with retries, per-host breakers, budget and
 /// metrics, made by [`StaunchLayer`](super::StaunchLayer).
@@ -90,7 +91,8 @@ where
                 options.as_ref(),
                 body,
                 || key_of(&request),
-            );
+            )
+            .routed(policy, |pool| route_of(pool, &request));
             let span = tracing::info_span!(
                 "http_call",
                 method = %request.method(),
@@ -118,15 +120,43 @@ fn key_of<B>(request: &Request<B>) -> String {
     if let Some(host) = uri.host() {
         return endpoint_key(scheme, host, uri.port_u16());
     }
-    let authority = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.parse::<http::uri::Authority>().ok());
-    match authority {
+    match host_header(request) {
         Some(a) => endpoint_key(scheme, a.host(), a.port_u16()),
         None => endpoint_key(scheme, "unknown", None),
     }
+}
+
+/// The route of a request under `pool`: relative to one of its bases when
+/// the URI (or the `Host` header of an origin-form URI) names that base.
+fn route_of<B>(pool: &Pool<BaseUrl>, request: &Request<B>) -> Route {
+    let uri = request.uri();
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let default_port = match scheme {
+        "https" => 443,
+        _ => 80,
+    };
+    let path = uri.path();
+    let query = uri.query();
+    if let Some(host) = uri.host() {
+        let port = uri.port_u16().unwrap_or(default_port);
+        return Route::new(pool, scheme, host, Some(port), path, query);
+    }
+    match host_header(request) {
+        Some(a) => {
+            let port = a.port_u16().unwrap_or(default_port);
+            Route::new(pool, scheme, a.host(), Some(port), path, query)
+        }
+        None => Route::new(pool, scheme, "", None, path, query),
+    }
+}
+
+/// The authority named by a request's `Host` header.
+fn host_header<B>(request: &Request<B>) -> Option<http::uri::Authority> {
+    request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.parse::<http::uri::Authority>().ok())
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
 
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::uri::{Parts, PathAndQuery};
+use http::{header, HeaderMap, Request, Response, StatusCode, Uri};
 use tower_service::Service;
 
 use super::ReplayBody;
-use crate::call::Transport;
-use crate::{BoxError, ErrorKind};
+use crate::call::{Route, Transport};
+use crate::{BaseUrl, BoxError, ErrorKind};
 
 /// The wrapped service; `ready` while the caller's `poll_ready` still
 /// stands for the first attempt.
@@ -67,6 +68,23 @@ where
         *copy.headers_mut() = request.headers().clone();
         *copy.extensions_mut() = request.extensions().clone();
         Some(copy)
+    }
+
+    fn retarget(
+        &self,
+        request: &mut Request<B>,
+        base: &BaseUrl,
+        route: &Route,
+    ) -> Result<(), BoxError> {
+        let mut parts = Parts::default();
+        parts.scheme = Some(base.scheme_part().clone());
+        parts.authority = Some(base.authority_part().clone());
+        parts.path_and_query = Some(PathAndQuery::try_from(route.path_and_query(base))?);
+        *request.uri_mut() = Uri::from_parts(parts)?;
+        if let Some(host) = request.headers_mut().get_mut(header::HOST) {
+            host.clone_from(base.host_header());
+        }
+        Ok(())
     }
 
     fn send(

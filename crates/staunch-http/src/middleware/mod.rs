@@ -9,7 +9,7 @@ use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 use tracing::Instrument;
 
-use crate::call::{endpoint_key, execute, Body, Finished, Plan};
+use crate::call::{endpoint_key, execute, Body, Finished, Plan, Route};
 use crate::{Error, HttpPolicy, RequestOptions};
 use transport::NextTransport;
 
@@ -21,7 +21,9 @@ use transport::NextTransport;
 /// `Retry-After`), as long as the request is safe to repeat (idempotent
 /// method, opt-in, `Idempotency-Key`, or nothing was sent) and its body can
 /// be replayed (buffered, within `max_replay_body`). Each
-/// `scheme://host:port` has its own breaker. A response is handed over once
+/// `scheme://host:port` has its own breaker; with a
+/// [pool](crate::HttpPolicyBuilder::with_pool) each attempt goes to one of
+/// its base URLs instead, and each base has its own. A response is handed over once
 /// its head arrived and the call is done: nothing is retried after that,
 /// whatever happens to the body.
 ///
@@ -104,7 +106,17 @@ impl Middleware for StaunchMiddleware {
                     url.port_or_known_default(),
                 )
             },
-        );
+        )
+        .routed(policy, |pool| {
+            Route::new(
+                pool,
+                url.scheme(),
+                url.host_str().unwrap_or(""),
+                url.port_or_known_default(),
+                url.path(),
+                url.query(),
+            )
+        });
         let span = tracing::info_span!(
             "http_call",
             method = %request.method(),

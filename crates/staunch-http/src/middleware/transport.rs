@@ -2,12 +2,12 @@
 
 use std::future::Future;
 
-use http::{Extensions, HeaderMap, StatusCode};
+use http::{header, Extensions, HeaderMap, StatusCode};
 use reqwest::{Request, Response};
 use reqwest_middleware::Next;
 
-use crate::call::Transport;
-use crate::{BoxError, ErrorKind};
+use crate::call::{Route, Transport};
+use crate::{BaseUrl, BoxError, ErrorKind};
 
 /// The rest of the chain and the request's extensions.
 pub(crate) struct NextTransport<'n, 'e> {
@@ -50,6 +50,29 @@ impl Transport for NextTransport<'_, '_> {
     #[inline]
     fn replay(&self, request: &Request) -> Option<Request> {
         request.try_clone()
+    }
+
+    fn retarget(
+        &self,
+        request: &mut Request,
+        base: &BaseUrl,
+        route: &Route,
+    ) -> Result<(), reqwest_middleware::Error> {
+        let url = request.url_mut();
+        let applied = (url.scheme() == base.scheme() || url.set_scheme(base.scheme()).is_ok())
+            && url.set_host(Some(base.host())).is_ok()
+            && url.set_port(base.port()).is_ok();
+        if !applied {
+            return Err(reqwest_middleware::Error::middleware(
+                std::io::Error::other(format!("cannot send `{url}` under the base URL `{base}`")),
+            ));
+        }
+        url.set_path(&route.path(base));
+        url.set_query(route.query());
+        if let Some(host) = request.headers_mut().get_mut(header::HOST) {
+            host.clone_from(base.host_header());
+        }
+        Ok(())
     }
 
     #[inline]

@@ -22,6 +22,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use staunch::breaker::Transition;
 use staunch::metrics::{AttemptRecord, CallRecord, MetricsSink};
+use staunch::pool::{Endpoint, Pool};
+use staunch_http::BaseUrl;
 use tokio::net::TcpListener;
 
 /// What the server does with one request.
@@ -45,6 +47,7 @@ pub enum Fault {
 pub struct Seen {
     pub method: Method,
     pub path: String,
+    pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -98,6 +101,11 @@ impl FaultServer {
         format!("http://{}{path}", self.addr)
     }
 
+    /// `http://127.0.0.1:PORT` + `path`, as a pool's base URL.
+    pub fn base(&self, path: &str) -> BaseUrl {
+        BaseUrl::parse(&self.url(path)).unwrap()
+    }
+
     /// The breaker key of this server.
     pub fn key(&self) -> String {
         format!("http://{}", self.addr)
@@ -128,6 +136,7 @@ impl FaultServer {
         self.state.seen.lock().unwrap().push(Seen {
             method: parts.method,
             path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
             headers: parts.headers,
             body,
         });
@@ -178,6 +187,16 @@ pub async fn closed_port_url(path: &str) -> String {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     format!("http://{addr}{path}")
+}
+
+/// A pool of base URLs, one endpoint per `(id, base)`, in that order.
+pub fn base_pool(bases: impl IntoIterator<Item = (&'static str, BaseUrl)>) -> Pool<BaseUrl> {
+    Pool::new(bases.into_iter().map(|(id, base)| Endpoint::new(id, base))).unwrap()
+}
+
+/// A base URL nothing listens on.
+pub async fn closed_base() -> BaseUrl {
+    BaseUrl::parse(&closed_port_url("").await).unwrap()
 }
 
 /// A metrics sink that keeps every record.

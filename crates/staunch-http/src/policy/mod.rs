@@ -1,15 +1,19 @@
 //! [`HttpPolicy`]: everything the middleware and the layer apply to a call.
 
+mod builder;
+
 use std::fmt;
 use std::sync::Arc;
 
-use staunch::breaker::{BreakerConfig, BreakerRegistry, Transition};
+use staunch::breaker::{BreakerConfig, BreakerRegistry};
 use staunch::budget::RetryBudget;
 use staunch::clock::{Clock, SystemClock};
 use staunch::metrics::MetricsSink;
+use staunch::pool::{Failover, Pool};
 use staunch::retry::RetryPolicy;
 
-use crate::HttpClassifier;
+use crate::{BaseUrl, HttpClassifier};
+pub use builder::HttpPolicyBuilder;
 
 /// The default limit of a replayable request body: 1 MiB.
 pub const DEFAULT_MAX_REPLAY_BODY: usize = 1024 * 1024;
@@ -24,10 +28,13 @@ pub const DEFAULT_MAX_REPLAY_BODY: usize = 1024 * 1024;
 /// | [`classifier`](HttpPolicyBuilder::with_classifier) | [`HttpClassifier::DEFAULT`] |
 /// | [`max_replay_body`](HttpPolicyBuilder::with_max_replay_body) | 1 MiB |
 /// | [`retry_non_idempotent`](HttpPolicyBuilder::with_retry_non_idempotent) | `false` |
-/// | [`breakers`](HttpPolicyBuilder::with_breakers) | one per `scheme://host:port`, [`BreakerConfig::DEFAULT`] (5 failures in 60 s open for 30 s) |
+/// | [`breakers`](HttpPolicyBuilder::with_breakers) | one per `scheme://host:port` (per endpoint id with a pool), [`BreakerConfig::DEFAULT`] (5 failures in 60 s open for 30 s) |
 /// | [`budget`](HttpPolicyBuilder::with_budget) | none |
 /// | [`metrics`](HttpPolicyBuilder::with_metrics) | none |
 /// | [`clock`](HttpPolicyBuilder::with_clock) (wall time of `Retry-After` dates and records) | [`SystemClock`] |
+/// | [`pool`](HttpPolicyBuilder::with_pool) of base URLs | none: every request goes to its own URL |
+/// | [`pool_strategy`](HttpPolicyBuilder::with_pool_strategy) | [`PerformanceScore`](staunch::pool::PerformanceScore) |
+/// | [`failover_delay`](HttpPolicyBuilder::with_failover_delay) | 0: a retry on a base not yet tried starts at once |
 ///
 /// ```
 /// use staunch::retry::RetryPolicy;
@@ -40,6 +47,7 @@ pub const DEFAULT_MAX_REPLAY_BODY: usize = 1024 * 1024;
 ///     .build();
 /// assert_eq!(policy.retry().max_attempts(), 4);
 /// assert!(policy.breakers().is_some());
+/// assert!(policy.pool().is_none());
 /// ```
 #[derive(Clone)]
 pub struct HttpPolicy {
@@ -51,15 +59,13 @@ pub struct HttpPolicy {
     pub(crate) budget: Option<Arc<RetryBudget>>,
     pub(crate) metrics: Option<Arc<dyn MetricsSink>>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) failover: Option<Failover<BaseUrl>>,
 }
 
 impl HttpPolicy {
     /// A builder starting from the defaults.
     pub fn builder() -> HttpPolicyBuilder {
-        HttpPolicyBuilder {
-            policy: Self::default(),
-            forward_transitions: true,
-        }
+        HttpPolicyBuilder::new(Self::default())
     }
 
     /// The retry policy.
@@ -83,7 +89,8 @@ impl HttpPolicy {
         self.retry_non_idempotent
     }
 
-    /// The per-host breakers, keyed `scheme://host:port`.
+    /// The breakers: keyed `scheme://host:port`, or by endpoint id when the
+    /// policy has a pool.
     pub fn breakers(&self) -> Option<&BreakerRegistry<String>> {
         self.breakers.as_ref()
     }
@@ -96,6 +103,17 @@ impl HttpPolicy {
     /// The metrics sink.
     pub fn metrics(&self) -> Option<&Arc<dyn MetricsSink>> {
         self.metrics.as_ref()
+    }
+
+    /// The pool of base URLs every request is sent under, if there is one.
+    pub fn pool(&self) -> Option<&Arc<Pool<BaseUrl>>> {
+        self.failover.as_ref().map(Failover::pool)
+    }
+
+    /// The pool with its breakers (keyed by endpoint id), strategy and
+    /// failover delay, if there is a pool.
+    pub fn failover(&self) -> Option<&Failover<BaseUrl>> {
+        self.failover.as_ref()
     }
 }
 
@@ -111,6 +129,7 @@ impl Default for HttpPolicy {
             budget: None,
             metrics: None,
             clock: Arc::new(SystemClock),
+            failover: None,
         }
     }
 }
@@ -125,104 +144,7 @@ impl fmt::Debug for HttpPolicy {
             .field("breakers", &self.breakers)
             .field("budget", &self.budget.is_some())
             .field("metrics", &self.metrics.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Builds an [`HttpPolicy`]; every setting starts at the documented default.
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct HttpPolicyBuilder {
-    policy: HttpPolicy,
-    forward_transitions: bool,
-}
-
-impl HttpPolicyBuilder {
-    /// The retry policy: attempts, backoff, jitter, deadline, attempt
-    /// timeout, `Retry-After` cap.
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.policy.retry = retry;
-        self
-    }
-
-    /// Which statuses and failures retry, and which count against breakers.
-    pub fn with_classifier(mut self, classifier: HttpClassifier) -> Self {
-        self.policy.classifier = classifier;
-        self
-    }
-
-    /// The largest request body kept to be replayed on a retry (default
-    /// 1 MiB). A larger body, or a streaming one, is sent once.
-    pub fn with_max_replay_body(mut self, bytes: usize) -> Self {
-        self.policy.max_replay_body = bytes;
-        self
-    }
-
-    /// Retry POST, PATCH and other non-idempotent requests like idempotent
-    /// ones (default `false`: only with an `Idempotency-Key`, a per-request
-    /// opt-in, or when nothing was sent).
-    pub fn with_retry_non_idempotent(mut self, retry: bool) -> Self {
-        self.policy.retry_non_idempotent = retry;
-        self
-    }
-
-    /// The breakers, one per `scheme://host:port` (a registry may be shared
-    /// with other clients: they then share each host's breaker).
-    pub fn with_breakers(mut self, registry: BreakerRegistry<String>) -> Self {
-        self.policy.breakers = Some(registry);
-        self
-    }
-
-    /// No breakers.
-    pub fn without_breakers(mut self) -> Self {
-        self.policy.breakers = None;
-        self
-    }
-
-    /// A retry budget: every call deposits, every retry withdraws.
-    pub fn with_budget(mut self, budget: Arc<RetryBudget>) -> Self {
-        self.policy.budget = Some(budget);
-        self
-    }
-
-    /// Where attempt and call records go (and, unless turned off with
-    /// [`with_transition_forwarding`](Self::with_transition_forwarding), the
-    /// breakers' transitions).
-    pub fn with_metrics(mut self, sink: Arc<dyn MetricsSink>) -> Self {
-        self.policy.metrics = Some(sink);
-        self
-    }
-
-    /// Whether [`build`](Self::build) makes the breakers send their
-    /// transitions to the metrics sink (default `true`; turn it off when
-    /// the registry already reports to that sink).
-    pub fn with_transition_forwarding(mut self, forward: bool) -> Self {
-        self.forward_transitions = forward;
-        self
-    }
-
-    /// The wall clock used for `Retry-After` dates and record timestamps.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.policy.clock = clock;
-        self
-    }
-
-    /// The policy.
-    pub fn build(self) -> HttpPolicy {
-        let policy = self.policy;
-        if let (true, Some(registry), Some(sink)) =
-            (self.forward_transitions, &policy.breakers, &policy.metrics)
-        {
-            let sink = Arc::clone(sink);
-            registry.add_observer(Arc::new(move |t: &Transition| sink.record_transition(t)));
-        }
-        policy
-    }
-}
-
-impl fmt::Debug for HttpPolicyBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpPolicyBuilder")
-            .field("policy", &self.policy)
+            .field("failover", &self.failover)
             .finish_non_exhaustive()
     }
 }
