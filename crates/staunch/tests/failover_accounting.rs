@@ -295,3 +295,38 @@ fn refused_call_deposits_nothing_into_the_budget() {
     assert!(refused.is_err());
     assert_eq!(budget.deposited(), 1, "only the call that was sent");
 }
+
+#[test]
+fn failovers_count_only_retries_that_went_ahead() {
+    let rig = rig(2, 100);
+    let deny_all = Arc::new(
+        RetryBudget::with_clock(
+            BudgetConfig::default().with_ratio(0.0).with_min_per_sec(0),
+            rig.clock.clone(),
+        )
+        .unwrap(),
+    );
+    let policy = RetryPolicy::builder()
+        .with_base_delay(Duration::ZERO)
+        .build();
+    for (budget, want) in [(None, 1), (Some(deny_all), 0)] {
+        let mut builder = rig.builder().with_strategy(RoundRobin::new());
+        if let Some(budget) = budget {
+            builder = builder.with_budget(budget);
+        }
+        let failover = builder.build().unwrap();
+        let mut run = failover.start();
+        let _ = policy
+            .call_with(&mut run, |run| {
+                let target = run.target().expect("an endpoint");
+                if target.id() == "ep-0" {
+                    Err("down")
+                } else {
+                    Ok(())
+                }
+            })
+            .sleeper(|_: Duration| {})
+            .run();
+        assert_eq!(run.failovers(), want, "budget denied: {}", want == 0);
+    }
+}

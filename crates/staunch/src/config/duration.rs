@@ -22,8 +22,10 @@ const MAX_CONFIG_SECS: f64 = 365.0 * 24.0 * 3600.0;
 /// ```
 pub fn parse_duration(field: &str, text: &str) -> Result<Duration, ConfigError> {
     let trimmed = text.trim();
+    // The number is digits, a sign, a point or an exponent; the unit is
+    // what follows (`µs` starts with a non-ASCII letter).
     let split = trimmed
-        .find(|c: char| c.is_ascii_alphabetic())
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E' | ' ')))
         .unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
     let scale = match unit.trim() {
@@ -153,6 +155,9 @@ mod tests {
             ("2m", 120_000),
             ("1h", 3_600_000),
             (" 3 s ", 3_000),
+            ("2000us", 2),
+            ("2000µs", 2),
+            ("2e3ms", 2_000),
         ];
         for (text, millis) in cases {
             assert_eq!(

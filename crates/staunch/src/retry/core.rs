@@ -194,7 +194,8 @@ impl<'p, I: Interceptor> RetryRun<'p, I> {
         }
         let backoff = self.next_backoff();
         let mut delay = match hint {
-            Some(hint) => backoff.max(hint.min(self.policy.max_retry_after)),
+            // DESIGN: max(hint, backoff), capped by `max_retry_after`.
+            Some(hint) => backoff.max(hint).min(self.policy.max_retry_after),
             None => backoff,
         };
         // A failover may replace the delay (and with it the hint, which was

@@ -102,7 +102,7 @@ where
             let verdict = env.classifier.classify(&outcome);
             if let Some((guard, permit)) = leg.held.take() {
                 let error = outcome.as_ref().err().map(|e| e as &dyn fmt::Display);
-                let settled = settle(guard, permit, verdict, false, error);
+                let settled = settle(guard, permit, verdict, false, error, None);
                 emit_attempt(
                     env.shared,
                     AttemptReport {

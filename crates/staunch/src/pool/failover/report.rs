@@ -43,13 +43,16 @@ pub(crate) struct Settled {
 /// Records an attempt's outcome on the endpoint's statistics and breaker.
 ///
 /// A retryable outcome or a timeout is a failure. A fatal one is not: it
-/// says the request is at fault, not the endpoint, which did answer.
+/// says the request is at fault, not the endpoint, which did answer. The
+/// breaker records `breaker` instead when the caller set it (see
+/// [`FailoverRun::set_breaker_outcome`](super::FailoverRun::set_breaker_outcome)).
 pub(crate) fn settle<A>(
     guard: InFlight<A>,
     permit: OwnedPermit,
     verdict: Verdict,
     timed_out: bool,
     error: Option<&dyn fmt::Display>,
+    breaker: Option<BreakerOutcome>,
 ) -> Settled {
     let failed = timed_out || verdict.is_retry();
     let latency = match (failed, error) {
@@ -58,11 +61,11 @@ pub(crate) fn settle<A>(
         (true, Some(error)) => guard.failure(error),
         (true, None) => guard.finish(Outcome::Failure),
     };
-    let outcome = if failed {
+    let outcome = breaker.unwrap_or(if failed {
         BreakerOutcome::Failure
     } else {
         BreakerOutcome::Success
-    };
+    });
     permit.record_with_latency(outcome, latency);
     let outcome = match verdict {
         _ if timed_out => AttemptOutcome::Timeout,

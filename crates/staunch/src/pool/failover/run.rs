@@ -10,7 +10,7 @@ use super::failover::Shared;
 use super::feedback::{Feedback, Report};
 use super::report::{emit_attempt, settle, try_begin, unavailable, AttemptReport, Settled};
 use super::target::Target;
-use crate::breaker::OwnedPermit;
+use crate::breaker::{Outcome as BreakerOutcome, OwnedPermit};
 use crate::metrics::AttemptOutcome;
 use crate::pool::{EndpointEntry, InFlight, SelectContext, Selected};
 use crate::retry::{AttemptRecord, RetryError, StopReason, Verdict};
@@ -26,8 +26,10 @@ mod intercept;
 ///   takes its breaker permit and starts its in-flight guard. With no
 ///   endpoint available it stops the call with
 ///   [`StopReason::AllUnavailable`].
-/// - `after_attempt` records the outcome on the breaker, the endpoint's
-///   statistics and the sink, and marks a failed endpoint as tried.
+/// - `after_attempt` records the outcome on the breaker (or the one set
+///   with [`set_breaker_outcome`](Self::set_breaker_outcome)), the
+///   endpoint's statistics and the sink, and marks a failed endpoint as
+///   tried.
 /// - `adjust_delay` chooses the next endpoint: an endpoint not yet tried
 ///   gets the failover delay instead of the backoff; none available stops the
 ///   call at once, before any sleep.
@@ -57,6 +59,8 @@ struct Current<A> {
     target: Target<A>,
     guard: InFlight<A>,
     permit: OwnedPermit,
+    /// What its breaker records, when the caller said so.
+    breaker: Option<BreakerOutcome>,
 }
 
 impl<'a, A> FailoverRun<'a, A> {
@@ -118,6 +122,44 @@ impl<'a, A> FailoverRun<'a, A> {
         let _ = write!(self.error_text, "{error}");
     }
 
+    /// Sets what the breaker of the attempt in flight records when the
+    /// attempt ends, in place of what its verdict implies (a retryable
+    /// verdict or a timeout is a failure, anything else a success).
+    ///
+    /// For callers whose classifier judges an endpoint's health apart from
+    /// the retry decision: an HTTP 429 is retried, on another endpoint, but
+    /// says nothing bad about the endpoint that sent it; a 503 to a request
+    /// that may not be repeated ends the call yet is a failure of the
+    /// endpoint. Only the breaker is affected: the endpoint's statistics and
+    /// the "already failed this call" exclusion still follow the verdict.
+    /// Without an attempt in flight it does nothing.
+    ///
+    /// ```
+    /// use staunch::breaker::{BreakerConfig, BreakerRegistry, CircuitState, Outcome};
+    /// use staunch::pool::{Endpoint, Failover, Pool};
+    /// use staunch::retry::{RetryPolicy, RetryRun, Step, Verdict};
+    /// use std::time::Instant;
+    ///
+    /// let pool = Pool::new([Endpoint::new("a", ()), Endpoint::new("b", ())]).unwrap();
+    /// let config = BreakerConfig::default().with_consecutive_failures(1);
+    /// let registry = BreakerRegistry::new(config).unwrap();
+    /// let failover = Failover::builder(pool, registry.clone()).build().unwrap();
+    /// let policy = RetryPolicy::default();
+    /// let mut run = RetryRun::new(&policy, failover.start(), Instant::now);
+    /// run.begin_attempt(Instant::now).unwrap();
+    /// let first = run.interceptor().target().unwrap();
+    /// // Throttled: retry elsewhere, but the endpoint is healthy.
+    /// run.interceptor_mut().set_breaker_outcome(Outcome::Success);
+    /// let step = run.end_attempt(Verdict::RETRY, Instant::now);
+    /// assert!(matches!(step, Step::Retry { .. }));
+    /// assert_eq!(registry.get(first.id()).state(), CircuitState::Closed);
+    /// ```
+    pub fn set_breaker_outcome(&mut self, outcome: BreakerOutcome) {
+        if let Some(current) = &mut self.current {
+            current.breaker = Some(outcome);
+        }
+    }
+
     /// The call's error, naming the endpoint of its last attempt.
     pub fn error<E>(&self, error: RetryError<E>) -> FailoverError<E> {
         let endpoint = self.last_endpoint().map(|e| Arc::clone(e.shared_id()));
@@ -160,6 +202,7 @@ impl<'a, A> FailoverRun<'a, A> {
                     target,
                     guard,
                     permit,
+                    breaker: None,
                 });
             }
         }
@@ -172,13 +215,14 @@ impl<'a, A> FailoverRun<'a, A> {
             target,
             guard,
             permit,
+            breaker,
         } = current;
         let error = (!self.error_text.is_empty()).then_some(&self.error_text as &dyn fmt::Display);
         let Settled {
             outcome,
             failed,
             latency,
-        } = settle(guard, permit, verdict, timed_out, error);
+        } = settle(guard, permit, verdict, timed_out, error, breaker);
         if failed {
             self.ctx.record_failure(target.entry());
         }

@@ -97,6 +97,17 @@ fn retry_after_hint_is_capped_by_max_retry_after() {
 }
 
 #[test]
+fn hinted_delay_is_capped_even_when_the_backoff_alone_is_longer() {
+    let policy = RetryPolicy::builder()
+        .with_base_delay(secs(120))
+        .with_max_delay(secs(300))
+        .with_max_retry_after(secs(60))
+        .build();
+    let got = steps(&policy, &[Verdict::retry_after(secs(5))]);
+    assert_eq!(got, [Step::Retry { delay: secs(60) }]);
+}
+
+#[test]
 fn deadline_stops_before_a_sleep_that_would_end_past_it() {
     let policy = RetryPolicy::builder()
         .with_max_attempts(10)
@@ -300,7 +311,8 @@ fn any_verdict() -> impl Strategy<Value = Verdict> {
 proptest! {
     /// The core against a reference model of the rules: attempts counted from
     /// the first, success and fatal end at once, retries stop at
-    /// max_attempts, delay = max(backoff, min(hint, max_retry_after)).
+    /// max_attempts, delay = max(backoff, hint) capped by max_retry_after when
+    /// a hint was given.
     #[test]
     fn core_matches_the_reference_model(
         max_attempts in 1u32..8,
@@ -318,8 +330,11 @@ proptest! {
                 Verdict::Retry { .. } if attempt >= max_attempts => Step::Stop(StopReason::Exhausted),
                 Verdict::Retry { after } => {
                     let backoff = secs(1 << (attempt - 1)).min(secs(30));
-                    let hint = after.map_or(Duration::ZERO, |h| h.min(secs(60)));
-                    Step::Retry { delay: backoff.max(hint) }
+                    let delay = match after {
+                        Some(hint) => backoff.max(hint).min(secs(60)),
+                        None => backoff,
+                    };
+                    Step::Retry { delay }
                 }
             };
             want.push(step);

@@ -51,7 +51,7 @@ impl<A> Interceptor for FailoverRun<'_, A> {
     fn adjust_delay(
         &mut self,
         attempt: u32,
-        delay: Duration,
+        _delay: Duration,
     ) -> Result<Option<Duration>, StopReason> {
         let shared = self.shared;
         let Ok(next) = shared.pool.select(&*shared.strategy, &mut self.ctx) else {
@@ -59,17 +59,6 @@ impl<A> Interceptor for FailoverRun<'_, A> {
             return Err(unavailable(shared));
         };
         let fresh = !self.ctx.is_excluded(next.id());
-        if fresh {
-            self.failovers += 1;
-            tracing::debug!(
-                call_id = self.call_id,
-                attempt,
-                from = self.last.as_ref().map(|e| e.id()),
-                to = next.id(),
-                backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                "failing over"
-            );
-        }
         self.planned = Some(next);
         Ok(fresh.then_some(shared.failover_delay))
     }
@@ -86,6 +75,21 @@ impl<A> Interceptor for FailoverRun<'_, A> {
                     Duration::ZERO,
                 );
                 return Err(StopReason::BudgetExhausted);
+            }
+        }
+        // The retry goes ahead (deadline and budget allowed it): count it as
+        // a failover when it moves to an endpoint not yet tried.
+        if let Some(next) = &self.planned {
+            if !self.ctx.is_excluded(next.id()) {
+                self.failovers += 1;
+                tracing::debug!(
+                    call_id = self.call_id,
+                    attempt,
+                    from = self.last.as_ref().map(|e| e.id()),
+                    to = next.id(),
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "failing over"
+                );
             }
         }
         Ok(())

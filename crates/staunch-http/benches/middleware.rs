@@ -1,0 +1,122 @@
+//! The cost of the middleware on the success path, against a local server:
+//! a plain reqwest client, staunch (retry + per-host breaker), and
+//! reqwest-retry's `RetryTransientMiddleware`, in the same run.
+//!
+//! ```text
+//! cargo bench -p staunch-http --bench middleware
+//! ```
+//!
+//! `tower_success` isolates the layer's own cost: an in-memory service that
+//! answers at once, bare and wrapped in `StaunchLayer`.
+
+// `criterion_group!` generates a public function without docs.
+#![allow(missing_docs)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use reqwest_middleware::ClientBuilder;
+use reqwest_retry::policies::ExponentialBackoff;
+use reqwest_retry::RetryTransientMiddleware;
+use staunch_http::{HttpPolicy, StaunchLayer, StaunchMiddleware};
+use tokio::net::TcpListener;
+use tower::{Layer, ServiceExt};
+
+/// A server answering 200 `ok` to everything, on the bench's runtime.
+async fn start_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = service_fn(|_req: Request<Incoming>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+fn reqwest_success(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = rt.block_on(start_server());
+    let url = format!("http://{addr}/item");
+
+    let bare = plain_client();
+    let staunch = ClientBuilder::new(plain_client())
+        .with(StaunchMiddleware::new(HttpPolicy::default()))
+        .build();
+    let retry_policy = ExponentialBackoff::builder().build_with_max_retries(2);
+    let reqwest_retry = ClientBuilder::new(plain_client())
+        .with(RetryTransientMiddleware::new_with_policy(retry_policy))
+        .build();
+
+    let mut group = c.benchmark_group("reqwest_success");
+    group.bench_function("bare", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = bare.get(&url).send().await.unwrap();
+            response.bytes().await.unwrap()
+        });
+    });
+    group.bench_function("staunch", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = staunch.get(&url).send().await.unwrap();
+            response.bytes().await.unwrap()
+        });
+    });
+    group.bench_function("reqwest_retry", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = reqwest_retry.get(&url).send().await.unwrap();
+            response.bytes().await.unwrap()
+        });
+    });
+    group.finish();
+}
+
+fn tower_success(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer = tower::service_fn(|_req: Request<Full<Bytes>>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+    });
+    let layered = StaunchLayer::new(HttpPolicy::default()).layer(answer);
+    let request = || {
+        Request::get("http://127.0.0.1:8080/item")
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+
+    let mut group = c.benchmark_group("tower_success");
+    group.bench_function("bare", |b| {
+        b.to_async(&rt).iter(|| answer.oneshot(request()));
+    });
+    group.bench_function("staunch", |b| {
+        b.to_async(&rt).iter(|| layered.clone().oneshot(request()));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, reqwest_success, tower_success);
+criterion_main!(benches);
