@@ -130,6 +130,34 @@ fn retryable_answers_and_failures_count_on_the_breaker_and_successes_reset_it() 
 }
 
 #[test]
+fn a_throttled_answer_is_retried_without_counting_against_the_breaker() {
+    let config = GatewayConfig::default()
+        .with_circuit_breaker(BreakerConfig::default().with_consecutive_failures(1));
+    let engine = engine_with(config);
+    let (result, calls, _) = run(&engine, &[Step::Answer(429), OK], 2);
+    assert_eq!(result.unwrap().output.1, 200);
+    assert_eq!(calls, ["e0", "e1"], "retried elsewhere");
+    assert_eq!(engine.breakers().get("e0").state(), CircuitState::Closed);
+    let two = upstream(&engine, 2);
+    assert_eq!(
+        two.pool().get("e0").unwrap().stats().total_failures(),
+        1,
+        "a failed attempt in the endpoint's statistics all the same"
+    );
+}
+
+#[test]
+fn a_final_5xx_is_returned_and_counts_against_the_breaker() {
+    let config = GatewayConfig::default()
+        .with_circuit_breaker(BreakerConfig::default().with_consecutive_failures(1));
+    let engine = engine_with(config);
+    let (result, calls, _) = run(&engine, &[Step::Answer(500), OK], 2);
+    assert_eq!(result.unwrap().output.1, 500, "not in the retry list");
+    assert_eq!(calls, ["e0"]);
+    assert_eq!(engine.breakers().get("e0").state(), CircuitState::Open);
+}
+
+#[test]
 fn a_final_answer_is_not_a_failure_of_the_endpoint() {
     let config = GatewayConfig::default()
         .with_circuit_breaker(BreakerConfig::default().with_consecutive_failures(1));

@@ -4,12 +4,12 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use http::header::{HOST, PROXY_AUTHORIZATION, RETRY_AFTER};
+use http::header::{HOST, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use super::{parse_retry_after, Attempt, AttemptError, AttemptErrorKind};
+use super::{Attempt, AttemptError, AttemptErrorKind};
 use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::endpoint::{Endpoint, Via};
@@ -133,7 +133,9 @@ pub async fn attempt_once(
 
 /// Forwards one client request: [`attempt_once`] per endpoint; an answer
 /// whose status is in `retry_statuses` is worth another attempt, not before
-/// its `Retry-After`.
+/// its `Retry-After` ([`staunch_http::retry_after`]); 500, 502, 503 and 504
+/// count against the endpoint's breaker
+/// ([`staunch_http::StatusSet::DEFAULT_BREAKER`]).
 #[derive(Debug)]
 pub struct HttpAttempt {
     outgoing: Outgoing,
@@ -176,9 +178,12 @@ impl Attempt for HttpAttempt {
         self.retry_statuses.contains(response.status().as_u16())
     }
 
+    fn is_endpoint_failure(&self, response: &Response<Incoming>) -> bool {
+        staunch_http::StatusSet::DEFAULT_BREAKER.contains(response.status().as_u16())
+    }
+
     fn retry_after(&self, response: &Response<Incoming>) -> Option<Duration> {
-        let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
-        parse_retry_after(value, SystemTime::now())
+        staunch_http::retry_after(response.headers(), SystemTime::now())
     }
 
     fn status(&self, response: &Response<Incoming>) -> Option<u16> {

@@ -16,7 +16,6 @@ mod connect;
 mod error;
 mod gate;
 mod http;
-mod retry_after;
 mod runner;
 
 use std::future::Future;
@@ -27,7 +26,6 @@ use crate::endpoint::Endpoint;
 pub use self::connect::{connect_once, ConnectAttempt, Tunnel};
 pub use self::error::{AttemptError, AttemptErrorKind};
 pub use self::http::{attempt_once, HttpAttempt, Outgoing};
-pub use self::retry_after::parse_retry_after;
 pub use self::runner::{
     run_attempts, AttemptLimits, Attempted, AttemptsFailed, UNAVAILABLE_RETRY_AFTER,
 };
@@ -37,10 +35,12 @@ pub use self::runner::{
 ///
 /// How the runner reads the outcomes: an answer for which
 /// [`is_retryable`](Self::is_retryable) holds is retried (and counts as a
-/// failure of the endpoint, on its breaker and statistics); any other
-/// answer ends the request (a [`status`](Self::status) of 400 or more is
-/// recorded as final, not as a success). Every [`AttemptError`] is retried,
-/// except [`AttemptErrorKind::BodyNotReplayable`].
+/// failure in the endpoint's statistics); any other answer ends the request
+/// (a [`status`](Self::status) of 400 or more is recorded as final, not as
+/// a success). The endpoint's circuit breaker records a failure for the
+/// answers [`is_endpoint_failure`](Self::is_endpoint_failure) names. Every
+/// [`AttemptError`] is retried and is a failure of the endpoint, except
+/// [`AttemptErrorKind::BodyNotReplayable`].
 pub trait Attempt {
     /// What a successful attempt yields.
     type Output: Send;
@@ -57,6 +57,14 @@ pub trait Attempt {
     /// Whether an answer is worth another attempt (a status in the retry
     /// policy's list). It is returned as it is if retrying stops on it.
     fn is_retryable(&self, output: &Self::Output) -> bool;
+
+    /// Whether an answer says the endpoint is unhealthy, for its circuit
+    /// breaker. By default, whether it is retryable; [`HttpAttempt`] names
+    /// 500, 502, 503 and 504 (a 429 is retried elsewhere but says nothing
+    /// bad about the server).
+    fn is_endpoint_failure(&self, output: &Self::Output) -> bool {
+        self.is_retryable(output)
+    }
 
     /// How long the endpoint asked to be left alone, from a retryable
     /// answer (`Retry-After`): the next attempt waits at least this long

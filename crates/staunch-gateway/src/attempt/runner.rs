@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use staunch::breaker::CircuitState;
+use staunch::breaker::{CircuitState, Outcome as BreakerOutcome};
 use staunch::retry::{RetryPolicy, RetryRun, Step, StopReason, Verdict};
 use tokio::time::Instant;
 
@@ -106,8 +106,9 @@ fn now() -> std::time::Instant {
 /// - When retrying stops without a final answer, the last retryable answer
 ///   is returned as it is; with no answer at all, the failures are.
 ///
-/// Every attempt is recorded on its endpoint's breaker and statistics and
-/// in the metrics store, with one call record at the end.
+/// Every attempt is recorded on its endpoint's breaker (answers as
+/// [`Attempt::is_endpoint_failure`] says, failures as failures) and
+/// statistics, and in the metrics store, with one call record at the end.
 pub async fn run_attempts<A: Attempt>(
     engine: &Engine,
     upstream: &Upstream,
@@ -149,6 +150,11 @@ pub async fn run_attempts<A: Attempt>(
                 let verdict = classify(attempt, &output);
                 let gate = run.interceptor_mut();
                 gate.set_may_repeat(limits.repeat_after_delivery);
+                gate.run_mut()
+                    .set_breaker_outcome(match attempt.is_endpoint_failure(&output) {
+                        true => BreakerOutcome::Failure,
+                        false => BreakerOutcome::Success,
+                    });
                 if let (true, Some(status)) = (verdict.is_retry(), attempt.status(&output)) {
                     gate.run_mut()
                         .note_error(&format_args!("answered {status}"));

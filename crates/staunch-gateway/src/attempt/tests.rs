@@ -19,7 +19,8 @@ use crate::upstream::Upstream;
 /// What a scripted attempt does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Step {
-    /// Answers with this status; 429 and 503 are worth another attempt.
+    /// Answers with this status; 429 and 503 are worth another attempt, a
+    /// 5xx counts against the endpoint's breaker.
     Answer(u16),
     /// Answers 503 with `Retry-After`.
     Hinted(Duration),
@@ -101,6 +102,11 @@ impl Attempt for Scripted {
 
     fn is_retryable(&self, output: &Self::Output) -> bool {
         matches!(output.1, 429 | 503)
+    }
+
+    /// A 5xx is the endpoint's fault; a 429 or a 4xx is not.
+    fn is_endpoint_failure(&self, output: &Self::Output) -> bool {
+        output.1 >= 500
     }
 
     fn retry_after(&self, output: &Self::Output) -> Option<Duration> {
