@@ -10,7 +10,7 @@ use staunch::budget::BudgetConfig;
 use staunch::clock::ManualClock;
 use tokio::time::Instant;
 
-use super::tests::{endpoints, upstream, Scripted, Step, OK, REFUSED, RESET, UNAVAILABLE};
+use super::script::{endpoints, upstream, Scripted, Step, OK, REFUSED, RESET, UNAVAILABLE};
 use super::*;
 use crate::client::direct_client;
 use crate::config::GatewayConfig;

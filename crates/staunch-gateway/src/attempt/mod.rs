@@ -16,6 +16,7 @@ mod connect;
 mod error;
 mod gate;
 mod http;
+mod outcome;
 mod runner;
 
 use std::future::Future;
@@ -26,9 +27,8 @@ use crate::endpoint::Endpoint;
 pub use self::connect::{connect_once, ConnectAttempt, Tunnel};
 pub use self::error::{AttemptError, AttemptErrorKind};
 pub use self::http::{attempt_once, HttpAttempt, Outgoing};
-pub use self::runner::{
-    run_attempts, AttemptLimits, Attempted, AttemptsFailed, UNAVAILABLE_RETRY_AFTER,
-};
+pub use self::outcome::{AttemptLimits, Attempted, AttemptsFailed, UNAVAILABLE_RETRY_AFTER};
+pub use self::runner::run_attempts;
 
 /// One kind of attempt (an HTTP exchange, a tunnel connect) that the runner
 /// can make against any endpoint.
@@ -89,6 +89,8 @@ pub trait Attempt {
     }
 }
 
+#[cfg(test)]
+mod script;
 #[cfg(test)]
 mod tests;
 
