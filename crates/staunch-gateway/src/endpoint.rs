@@ -50,6 +50,8 @@ pub(crate) enum Via {
     /// Straight to a backend; the request path is appended to `base.path`.
     Backend {
         base: BackendBase,
+        /// `Host` for requests to it: `base.authority`.
+        host: HeaderValue,
         client: DirectClient,
     },
     /// Through an upstream proxy.
@@ -81,11 +83,13 @@ impl Endpoint {
         client: DirectClient,
         connect_timeout: Duration,
     ) -> Self {
+        let host = HeaderValue::from_str(base.authority.as_str())
+            .unwrap_or_else(|_| HeaderValue::from_static(""));
         Self::new(
             id,
             weight,
             tags,
-            Via::Backend { base, client },
+            Via::Backend { base, host, client },
             connect_timeout,
         )
     }
