@@ -37,6 +37,8 @@ pub struct Endpoint(Arc<Inner>);
 
 struct Inner {
     id: String,
+    /// `id` as an `X-Staunch-Endpoint` value, when it is a valid one.
+    id_value: Option<HeaderValue>,
     connect_timeout: Duration,
     weight: u32,
     tags: BTreeMap<String, String>,
@@ -118,6 +120,7 @@ impl Endpoint {
         connect_timeout: Duration,
     ) -> Self {
         Self(Arc::new(Inner {
+            id_value: HeaderValue::from_str(&id).ok(),
             id,
             connect_timeout,
             weight,
@@ -129,6 +132,11 @@ impl Endpoint {
     /// The configured id (`"direct"` for the direct endpoint).
     pub fn id(&self) -> &str {
         &self.0.id
+    }
+
+    /// The id as a header value (`None` when it cannot be one).
+    pub(crate) fn id_value(&self) -> Option<&HeaderValue> {
+        self.0.id_value.as_ref()
     }
 
     /// The configured weight.

@@ -1,13 +1,12 @@
 //! Reverse proxying of origin-form requests to the best-matching route.
 
-use std::net::SocketAddr;
-
 use http::header::HOST;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
+use super::Peer;
 use crate::active::ActiveConfig;
 use crate::client::ProxyBody;
 use crate::reply;
@@ -16,7 +15,7 @@ use crate::reply;
 pub(super) async fn handle(
     active: &ActiveConfig,
     request: Request<Incoming>,
-    peer: SocketAddr,
+    peer: &Peer,
 ) -> Response<ProxyBody> {
     let host = request
         .headers()

@@ -98,11 +98,13 @@ fn hand_off(
 async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, role: Role) {
     let _ = stream.set_nodelay(true);
     let service_shared = Arc::clone(&shared);
+    let client = proxy::Peer::new(peer);
     let service = service_fn(move |request: Request<Incoming>| {
         let shared = Arc::clone(&service_shared);
+        let client = client.clone();
         async move {
             match role {
-                Role::Proxy => proxy::handle(shared, request, peer).await,
+                Role::Proxy => proxy::handle(shared, request, &client).await,
                 Role::Admin => admin::handle(&shared, request).await,
             }
         }
