@@ -76,7 +76,8 @@ impl Endpoint {
         )
     }
 
-    /// A route backend.
+    /// A route backend. Its connections are pooled apart from `client`'s:
+    /// only its settings are used.
     pub(crate) fn backend(
         id: String,
         weight: u32,
@@ -91,7 +92,11 @@ impl Endpoint {
             id,
             weight,
             tags,
-            Via::Backend { base, host, client },
+            Via::Backend {
+                client: client.for_backend(base.authority.clone()),
+                base,
+                host,
+            },
             connect_timeout,
         )
     }

@@ -122,8 +122,9 @@ pub async fn attempt_once(
     time_left: Option<Duration>,
 ) -> Result<Response<Incoming>, AttemptError> {
     let sending = match endpoint.via() {
-        Via::Backend { base, client, .. } => client.send(request, Some(&base.authority)),
-        Via::Direct(client) | Via::Proxy { client, .. } => client.send(request, None),
+        Via::Direct(client) | Via::Backend { client, .. } | Via::Proxy { client, .. } => {
+            client.send(request)
+        }
     };
     let result = match time_left {
         Some(limit) => tokio::time::timeout(limit, sending)

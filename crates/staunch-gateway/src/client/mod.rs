@@ -57,12 +57,12 @@ fn connector(connect_timeout: Duration) -> HttpConnector {
 
 /// A client for direct connections.
 pub(crate) fn direct_client(connect_timeout: Duration) -> DirectClient {
-    UpstreamClient::new(connector(connect_timeout), None)
+    UpstreamClient::new(connector(connect_timeout), Target::RequestHost)
 }
 
 /// A client that sends everything through the proxy at `proxy`.
 pub(crate) fn proxied_client(proxy: Authority, connect_timeout: Duration) -> ProxiedClient {
-    UpstreamClient::new(connector(connect_timeout), Some(proxy))
+    UpstreamClient::new(connector(connect_timeout), Target::Proxy(proxy))
 }
 
 /// An HTTP/1.1 client with a pool of keep-alive connections. Cheap to
@@ -72,24 +72,41 @@ pub(crate) struct UpstreamClient(Arc<Inner>);
 
 struct Inner {
     connector: HttpConnector,
-    /// Where every connection goes, for a proxy client.
-    proxy: Option<Authority>,
+    target: Target,
     pool: Pool,
 }
 
+/// Where a client's connections go.
+#[derive(Debug, Clone)]
+enum Target {
+    /// To each request's host; requests go in origin form.
+    RequestHost,
+    /// Always to one backend; requests go in origin form.
+    Backend(Authority),
+    /// Always to one upstream proxy; requests go in absolute form.
+    Proxy(Authority),
+}
+
 impl UpstreamClient {
-    fn new(connector: HttpConnector, proxy: Option<Authority>) -> Self {
+    fn new(connector: HttpConnector, target: Target) -> Self {
         Self(Arc::new(Inner {
             connector,
-            proxy,
+            target,
             pool: Pool::new(POOL_IDLE_TIMEOUT),
         }))
     }
 
+    /// A client with this one's settings that always dials `backend`, with
+    /// a pool of its own.
+    pub(crate) fn for_backend(&self, backend: Authority) -> Self {
+        Self::new(self.0.connector.clone(), Target::Backend(backend))
+    }
+
     /// Sends `request` and waits for the response head. A proxy client
-    /// dials its proxy; a direct client dials `destination` when given (a
-    /// backend), or else the request's host, and turns an absolute-form
-    /// target into origin form. The request must carry its `Host` header.
+    /// dials its proxy and sends the absolute-form target; a backend client
+    /// dials its backend and a direct client the request's host, both
+    /// sending the target in origin form. The request must carry its
+    /// `Host` header.
     ///
     /// A request that a pooled connection refused before sending anything
     /// (the upstream closed it while idle) is sent again on a new
@@ -97,22 +114,20 @@ impl UpstreamClient {
     pub(crate) async fn send(
         &self,
         mut request: Request<ProxyBody>,
-        destination: Option<&Authority>,
     ) -> Result<Response<Incoming>, ClientError> {
-        let from_target;
-        let key = match (&self.0.proxy, destination) {
-            (Some(proxy), _) => proxy,
-            (None, Some(destination)) => destination,
-            (None, None) => {
-                from_target = request
+        let host;
+        let (dial, key) = match &self.0.target {
+            Target::Backend(authority) | Target::Proxy(authority) => (authority, None),
+            Target::RequestHost => {
+                host = request
                     .uri()
                     .authority()
                     .cloned()
                     .ok_or(ClientError::NoHost)?;
-                &from_target
+                (&host, Some(&host))
             }
         };
-        if self.0.proxy.is_none() && request.uri().scheme().is_some() {
+        if !matches!(self.0.target, Target::Proxy(_)) && request.uri().scheme().is_some() {
             origin_form(request.uri_mut());
         }
         let mut pooled = self.0.pool.checkout(key);
@@ -120,7 +135,7 @@ impl UpstreamClient {
             let reused = pooled.is_some();
             let mut sender = match pooled.take() {
                 Some(sender) => sender,
-                None => self.connect(key).await?,
+                None => self.connect(dial).await?,
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {
@@ -138,12 +153,15 @@ impl UpstreamClient {
         }
     }
 
-    /// Opens a connection to `key` and starts its I/O task on the current
-    /// thread's runtime.
-    async fn connect(&self, key: &Authority) -> Result<http1::SendRequest<ProxyBody>, ClientError> {
+    /// Opens a connection to `authority` and starts its I/O task on the
+    /// current thread's runtime.
+    async fn connect(
+        &self,
+        authority: &Authority,
+    ) -> Result<http1::SendRequest<ProxyBody>, ClientError> {
         let uri = Uri::builder()
             .scheme(Scheme::HTTP)
-            .authority(key.clone())
+            .authority(authority.clone())
             .path_and_query("/")
             .build()
             .map_err(|e| ClientError::Connect(e.into()))?;
@@ -166,11 +184,11 @@ impl UpstreamClient {
         Ok(sender)
     }
 
-    /// Connections held for `destination` by the current thread, busy or
-    /// idle.
+    /// Connections held by the current thread for `host` (a direct
+    /// client) or for the fixed destination (`None`), busy or idle.
     #[cfg(test)]
-    pub(crate) fn pooled(&self, destination: &Authority) -> usize {
-        self.0.pool.held(destination)
+    pub(crate) fn pooled(&self, host: Option<&Authority>) -> usize {
+        self.0.pool.held(host)
     }
 }
 

@@ -47,7 +47,23 @@ struct Idle {
     since: Instant,
 }
 
-type Lists = HashMap<Authority, Vec<Idle>>;
+/// One slot's idle connections: those of a client with a fixed
+/// destination (a backend, an upstream proxy) need no lookup; a direct
+/// forwarding client keeps one list per host.
+#[derive(Default)]
+struct Lists {
+    fixed: Vec<Idle>,
+    by_host: HashMap<Authority, Vec<Idle>>,
+}
+
+impl Lists {
+    fn get_mut(&mut self, key: Option<&Authority>) -> Option<&mut Vec<Idle>> {
+        match key {
+            None => Some(&mut self.fixed),
+            Some(host) => self.by_host.get_mut(host),
+        }
+    }
+}
 
 /// Idle connections by destination, one set of lists per worker slot.
 pub(crate) struct Pool {
@@ -70,10 +86,10 @@ impl Pool {
         &self.slots[index]
     }
 
-    /// A connection to `key` that is ready for a request, most recently
-    /// used first. Closed and expired connections met on the way are
-    /// dropped; busy ones stay.
-    pub(crate) fn checkout(&self, key: &Authority) -> Option<SendRequest<ProxyBody>> {
+    /// A connection to `key` (`None` for a client's fixed destination)
+    /// that is ready for a request, most recently used first. Closed and
+    /// expired connections met on the way are dropped; busy ones stay.
+    pub(crate) fn checkout(&self, key: Option<&Authority>) -> Option<SendRequest<ProxyBody>> {
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
         let list = lists.get_mut(key)?;
         let now = Instant::now();
@@ -90,16 +106,16 @@ impl Pool {
                 }
             }
         }
-        if list.is_empty() {
+        if let (true, Some(host)) = (list.is_empty(), key) {
             // Forward traffic meets many hosts: forget the ones without
             // connections.
-            lists.remove(key);
+            lists.by_host.remove(host);
         }
         None
     }
 
     /// Puts a connection back once its response head has arrived.
-    pub(crate) fn checkin(&self, key: &Authority, sender: SendRequest<ProxyBody>) {
+    pub(crate) fn checkin(&self, key: Option<&Authority>, sender: SendRequest<ProxyBody>) {
         if sender.is_closed() {
             return;
         }
@@ -108,19 +124,22 @@ impl Pool {
             since: Instant::now(),
         };
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
-        match lists.get_mut(key) {
-            Some(list) => list.push(idle),
-            None => {
-                lists.insert(key.clone(), vec![idle]);
-            }
+        match key {
+            None => lists.fixed.push(idle),
+            Some(host) => match lists.by_host.get_mut(host) {
+                Some(list) => list.push(idle),
+                None => {
+                    lists.by_host.insert(host.clone(), vec![idle]);
+                }
+            },
         }
     }
 
     /// Connections held for `key` in the current thread's slot, busy ones
     /// included.
     #[cfg(test)]
-    pub(crate) fn held(&self, key: &Authority) -> usize {
-        let lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
-        lists.get(key).map_or(0, Vec::len)
+    pub(crate) fn held(&self, key: Option<&Authority>) -> usize {
+        let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
+        lists.get_mut(key).map_or(0, |list| list.len())
     }
 }

@@ -80,27 +80,39 @@ async fn body_text(response: http::Response<hyper::body::Incoming>) -> String {
 #[tokio::test]
 async fn keep_alive_connection_is_reused_for_the_next_request() {
     let (backend, accepted) = server(100).await;
-    let client = direct_client(Duration::from_secs(5));
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
     for _ in 0..5 {
-        let response = client
-            .send(get("/x", &backend), Some(&backend))
-            .await
-            .unwrap();
+        let response = client.send(get("/x", &backend)).await.unwrap();
         assert_eq!(body_text(response).await, "GET /x HTTP/1.1");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
-    assert_eq!(client.pooled(&backend), 1);
+    assert_eq!(client.pooled(None), 1);
+}
+
+#[tokio::test]
+async fn direct_client_pools_connections_per_host() {
+    let (a, accepted_a) = server(100).await;
+    let (b, accepted_b) = server(100).await;
+    let client = direct_client(Duration::from_secs(5));
+    for _ in 0..3 {
+        for host in [&a, &b] {
+            let uri = format!("http://{host}/z");
+            let response = client.send(get(&uri, host)).await.unwrap();
+            assert_eq!(body_text(response).await, "GET /z HTTP/1.1");
+        }
+    }
+    assert_eq!(accepted_a.load(Ordering::SeqCst), 1);
+    assert_eq!(accepted_b.load(Ordering::SeqCst), 1);
+    assert_eq!(client.pooled(Some(&a)), 1);
+    assert_eq!(client.pooled(Some(&b)), 1);
 }
 
 #[tokio::test]
 async fn connection_closed_by_the_upstream_is_not_reused() {
     let (backend, accepted) = server(1).await;
-    let client = direct_client(Duration::from_secs(5));
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
     for _ in 0..3 {
-        let response = client
-            .send(get("/y", &backend), Some(&backend))
-            .await
-            .unwrap();
+        let response = client.send(get("/y", &backend)).await.unwrap();
         assert_eq!(body_text(response).await, "GET /y HTTP/1.1");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
@@ -111,7 +123,7 @@ async fn direct_client_sends_origin_form_to_the_target_host() {
     let (target, _) = server(100).await;
     let client = direct_client(Duration::from_secs(5));
     let uri = format!("http://{target}/path?q=1");
-    let response = client.send(get(&uri, &target), None).await.unwrap();
+    let response = client.send(get(&uri, &target)).await.unwrap();
     assert_eq!(body_text(response).await, "GET /path?q=1 HTTP/1.1");
 }
 
@@ -121,7 +133,7 @@ async fn proxy_client_sends_absolute_form_to_the_proxy() {
     let client = proxied_client(proxy.clone(), Duration::from_secs(5));
     let target: Authority = "example.invalid:8080".parse().unwrap();
     let uri = "http://example.invalid:8080/path?q=1";
-    let response = client.send(get(uri, &target), None).await.unwrap();
+    let response = client.send(get(uri, &target)).await.unwrap();
     assert_eq!(
         body_text(response).await,
         "GET http://example.invalid:8080/path?q=1 HTTP/1.1"
@@ -134,10 +146,7 @@ async fn refused_connection_is_a_connect_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let closed: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
     drop(listener);
-    let client = direct_client(Duration::from_secs(5));
-    let err = client
-        .send(get("/", &closed), Some(&closed))
-        .await
-        .unwrap_err();
+    let client = direct_client(Duration::from_secs(5)).for_backend(closed.clone());
+    let err = client.send(get("/", &closed)).await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
 }
