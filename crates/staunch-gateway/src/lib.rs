@@ -16,6 +16,12 @@
 //! replay limit buffered; responses stream through with `X-Staunch-Attempts`
 //! and `X-Staunch-Endpoint`.
 //!
+//! Proxy connections are served on worker threads, one single-threaded
+//! runtime per core: a client connection and the pooled upstream
+//! connections its requests use stay on one thread. The accept loops, the
+//! admin listener and signal handling run on the runtime that started the
+//! gateway.
+//!
 //! The configuration ([`config::GatewayConfig`]) is swapped whole on reload
 //! (SIGHUP, or [`GatewayHandle::reload`]); shutdown drains in-flight
 //! requests and tunnels for at most `drain_timeout`.
