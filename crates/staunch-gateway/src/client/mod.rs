@@ -1,7 +1,7 @@
 //! Upstream HTTP/1.1 clients: one for direct connections (backends and
 //! direct forwarding), one per upstream proxy.
 //!
-//! Each client keeps its own pool of idle connections (see [`pool`]), so a
+//! Each client keeps its own pool of idle connections (module `pool`), so a
 //! connection to proxy A is never reused for an attempt meant for proxy B.
 //! A proxy client dials the proxy whatever the request's host is and sends
 //! the request in absolute form (`GET http://host/path HTTP/1.1`); a direct
