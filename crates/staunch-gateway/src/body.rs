@@ -76,7 +76,8 @@ impl RequestBody {
 }
 
 fn concat(mut chunks: VecDeque<Bytes>, size: u64) -> Bytes {
-    if chunks.len() == 1 {
+    if chunks.len() <= 1 {
+        // No body (most requests) or a single chunk: nothing to copy.
         return chunks.pop_front().unwrap_or_default();
     }
     let mut all = Vec::with_capacity(usize::try_from(size).unwrap_or(0));

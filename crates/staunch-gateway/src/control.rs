@@ -23,7 +23,7 @@ use std::fmt;
 use std::time::Duration;
 
 use http::header::HeaderName;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use staunch::config::{parse_bool, parse_duration};
 
 /// `X-Staunch-Max-Attempts` (request).
@@ -36,6 +36,30 @@ pub const IDEMPOTENT: HeaderName = HeaderName::from_static("x-staunch-idempotent
 pub const ATTEMPTS: HeaderName = HeaderName::from_static("x-staunch-attempts");
 /// `X-Staunch-Endpoint` (response).
 pub const ENDPOINT: HeaderName = HeaderName::from_static("x-staunch-endpoint");
+
+/// An `X-Staunch-Attempts` value.
+pub(crate) fn attempts_value(attempts: u32) -> HeaderValue {
+    static SMALL: [HeaderValue; 10] = [
+        HeaderValue::from_static("0"),
+        HeaderValue::from_static("1"),
+        HeaderValue::from_static("2"),
+        HeaderValue::from_static("3"),
+        HeaderValue::from_static("4"),
+        HeaderValue::from_static("5"),
+        HeaderValue::from_static("6"),
+        HeaderValue::from_static("7"),
+        HeaderValue::from_static("8"),
+        HeaderValue::from_static("9"),
+    ];
+    // Static values for the usual counts: no allocation per response.
+    match usize::try_from(attempts).ok().and_then(|i| SMALL.get(i)) {
+        Some(value) => value.clone(),
+        None => HeaderValue::from(attempts),
+    }
+}
+
+/// What every control header's name starts with.
+const CONTROL_PREFIX: &str = "x-staunch-";
 
 const MAX_ATTEMPTS_LIMIT: u32 = 10;
 const MIN_TIMEOUT: Duration = Duration::from_millis(1);
@@ -79,6 +103,14 @@ impl Control {
     /// Reads the control headers and removes them from `headers`, whether or
     /// not they are valid.
     pub fn take_from(headers: &mut HeaderMap) -> Result<Self, ControlError> {
+        // Most requests carry none: one pass over the names is cheaper than
+        // a lookup per control header.
+        if !headers
+            .keys()
+            .any(|name| name.as_str().starts_with(CONTROL_PREFIX))
+        {
+            return Ok(Self::default());
+        }
         let max_attempts = take(headers, MAX_ATTEMPTS, "X-Staunch-Max-Attempts", "1 to 10");
         let timeout = take(
             headers,
@@ -224,6 +256,13 @@ mod tests {
             assert_eq!(err.value, value);
             assert!(err.allowed.contains(allowed), "{err}");
             assert!(h.get(header).is_none(), "bad header is still removed");
+        }
+    }
+
+    #[test]
+    fn attempts_value_is_the_decimal_count() {
+        for n in [0, 1, 9, 10, 11, 4_000_000_000] {
+            assert_eq!(attempts_value(n), n.to_string().as_str());
         }
     }
 

@@ -41,6 +41,8 @@ struct Inner {
     /// The id as the metrics store shares it: cloned per record without
     /// copying the text.
     metrics_id: EndpointId,
+    /// `id` as an `X-Staunch-Endpoint` value, when it is a valid one.
+    id_value: Option<HeaderValue>,
     connect_timeout: Duration,
     weight: u32,
     tags: BTreeMap<String, String>,
@@ -54,6 +56,8 @@ pub(crate) enum Via {
     /// Straight to a backend; the request path is appended to `base.path`.
     Backend {
         base: BackendBase,
+        /// `Host` for requests to it: `base.authority`.
+        host: HeaderValue,
         client: DirectClient,
     },
     /// Through an upstream proxy.
@@ -76,7 +80,8 @@ impl Endpoint {
         )
     }
 
-    /// A route backend.
+    /// A route backend. Its connections are pooled apart from `client`'s:
+    /// only its settings are used.
     pub(crate) fn backend(
         id: String,
         weight: u32,
@@ -85,11 +90,17 @@ impl Endpoint {
         client: DirectClient,
         connect_timeout: Duration,
     ) -> Self {
+        let host = HeaderValue::from_str(base.authority.as_str())
+            .unwrap_or_else(|_| HeaderValue::from_static(""));
         Self::new(
             id,
             weight,
             tags,
-            Via::Backend { base, client },
+            Via::Backend {
+                client: client.for_backend(base.authority.clone()),
+                base,
+                host,
+            },
             connect_timeout,
         )
     }
@@ -119,6 +130,7 @@ impl Endpoint {
     ) -> Self {
         Self(Arc::new(Inner {
             metrics_id: EndpointId::from(id.as_str()),
+            id_value: HeaderValue::from_str(&id).ok(),
             id,
             connect_timeout,
             weight,
@@ -135,6 +147,11 @@ impl Endpoint {
     /// The id as metrics records carry it.
     pub fn metrics_id(&self) -> &EndpointId {
         &self.0.metrics_id
+    }
+
+    /// The id as a header value (`None` when it cannot be one).
+    pub(crate) fn id_value(&self) -> Option<&HeaderValue> {
+        self.0.id_value.as_ref()
     }
 
     /// The configured weight.

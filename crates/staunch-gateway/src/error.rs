@@ -22,6 +22,9 @@ pub enum GatewayError {
         /// The operating system's error.
         source: io::Error,
     },
+    /// The proxy's worker threads could not be started.
+    #[error("cannot start the worker threads: {0}")]
+    Workers(io::Error),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(io::Error),

@@ -25,14 +25,39 @@ pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-p
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
+/// The hop-by-hop headers of both directions.
+const HOP_BY_HOP: [HeaderName; 7] = [
+    CONNECTION,
+    KEEP_ALIVE,
+    PROXY_CONNECTION,
+    TE,
+    TRAILER,
+    TRANSFER_ENCODING,
+    UPGRADE,
+];
+
 /// Removes hop-by-hop headers from a client's request.
 pub fn strip_request_hop_by_hop(headers: &mut HeaderMap) {
+    // Most requests have none: one pass over the names is cheaper than a
+    // lookup per hop-by-hop name.
+    if !headers
+        .keys()
+        .any(|name| *name == PROXY_AUTHORIZATION || HOP_BY_HOP.contains(name))
+    {
+        return;
+    }
     strip_common(headers);
     headers.remove(PROXY_AUTHORIZATION);
 }
 
 /// Removes hop-by-hop headers from an upstream's response.
 pub fn strip_response_hop_by_hop(headers: &mut HeaderMap) {
+    if !headers
+        .keys()
+        .any(|name| *name == PROXY_AUTHENTICATE || HOP_BY_HOP.contains(name))
+    {
+        return;
+    }
     strip_common(headers);
     headers.remove(PROXY_AUTHENTICATE);
 }
@@ -48,15 +73,7 @@ fn strip_common(headers: &mut HeaderMap) {
     for name in listed {
         headers.remove(name);
     }
-    for name in [
-        CONNECTION,
-        KEEP_ALIVE,
-        PROXY_CONNECTION,
-        TE,
-        TRAILER,
-        TRANSFER_ENCODING,
-        UPGRADE,
-    ] {
+    for name in HOP_BY_HOP {
         headers.remove(name);
     }
 }
@@ -65,6 +82,21 @@ fn strip_common(headers: &mut HeaderMap) {
 /// appends `client` to `X-Forwarded-For`, records the host the client asked
 /// for in `X-Forwarded-Host`, and the scheme it used in `X-Forwarded-Proto`.
 pub fn set_forwarded(headers: &mut HeaderMap, client: IpAddr, original_host: Option<&HeaderValue>) {
+    set_forwarded_for(headers, &ip_value(client), original_host);
+}
+
+/// `client` as a header value (`192.0.2.7`, `::1`).
+pub(crate) fn ip_value(client: IpAddr) -> HeaderValue {
+    HeaderValue::from_str(&client.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// [`set_forwarded`] with the client's address already rendered by
+/// [`ip_value`] (once per connection rather than per request).
+pub(crate) fn set_forwarded_for(
+    headers: &mut HeaderMap,
+    client: &HeaderValue,
+    original_host: Option<&HeaderValue>,
+) {
     let earlier: Vec<&str> = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
@@ -72,13 +104,14 @@ pub fn set_forwarded(headers: &mut HeaderMap, client: IpAddr, original_host: Opt
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .collect();
-    let chain = if earlier.is_empty() {
-        client.to_string()
+    if earlier.is_empty() {
+        headers.insert(X_FORWARDED_FOR, client.clone());
     } else {
-        format!("{}, {client}", earlier.join(", "))
-    };
-    if let Ok(value) = HeaderValue::from_str(&chain) {
-        headers.insert(X_FORWARDED_FOR, value);
+        let client = String::from_utf8_lossy(client.as_bytes());
+        let chain = format!("{}, {client}", earlier.join(", "));
+        if let Ok(value) = HeaderValue::from_str(&chain) {
+            headers.insert(X_FORWARDED_FOR, value);
+        }
     }
     match original_host {
         Some(host) => {
@@ -123,6 +156,44 @@ mod tests {
         strip_request_hop_by_hop(&mut h);
         let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(left, ["accept"]);
+    }
+
+    #[test]
+    fn proxy_credentials_alone_are_still_removed() {
+        let mut h = map(&[("proxy-authorization", "Basic abc"), ("accept", "*/*")]);
+        strip_request_hop_by_hop(&mut h);
+        let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left, ["accept"]);
+        let mut h = map(&[("proxy-authenticate", "Basic"), ("etag", "\"1\"")]);
+        strip_response_hop_by_hop(&mut h);
+        let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left, ["etag"]);
+    }
+
+    #[test]
+    fn end_to_end_headers_pass_untouched() {
+        let pairs = [
+            ("accept", "*/*"),
+            ("x-trace", "a"),
+            ("x-trace", "b"),
+            ("cookie", "k=v"),
+        ];
+        let mut h = map(&pairs);
+        strip_request_hop_by_hop(&mut h);
+        assert_eq!(h, map(&pairs));
+        strip_response_hop_by_hop(&mut h);
+        assert_eq!(h, map(&pairs));
+    }
+
+    #[test]
+    fn prerendered_client_address_matches_set_forwarded() {
+        let ip: IpAddr = "2001:db8::7".parse().unwrap();
+        let mut a = map(&[("x-forwarded-for", "10.0.0.1")]);
+        let mut b = a.clone();
+        set_forwarded(&mut a, ip, None);
+        set_forwarded_for(&mut b, &ip_value(ip), None);
+        assert_eq!(a, b);
+        assert_eq!(a[X_FORWARDED_FOR], "10.0.0.1, 2001:db8::7");
     }
 
     #[test]

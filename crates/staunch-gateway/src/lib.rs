@@ -24,6 +24,12 @@
 //! ([`admin::AdminApi`]) serves JSON under `/api/v1`, Prometheus text at
 //! `/metrics`, the OpenAPI document and a dashboard page.
 //!
+//! Proxy connections are served on worker threads, one single-threaded
+//! runtime per core: a client connection and the pooled upstream
+//! connections its requests use stay on one thread. The accept loops, the
+//! admin listener and signal handling run on the runtime that started the
+//! gateway.
+//!
 //! The configuration ([`config::GatewayConfig`]) is swapped whole on reload
 //! (SIGHUP, or [`GatewayHandle::reload`]), the engine state kept; shutdown
 //! drains in-flight requests and tunnels for at most `drain_timeout`.

@@ -6,7 +6,7 @@ use std::io;
 
 use http::StatusCode;
 
-use crate::client::BoxError;
+use crate::client::{BoxError, ClientError};
 
 /// The class of an attempt failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ impl AttemptError {
     }
 
     /// Classifies a failure of the upstream HTTP client.
-    pub(crate) fn from_client(endpoint: &str, error: hyper_util::client::legacy::Error) -> Self {
+    pub(crate) fn from_client(endpoint: &str, error: ClientError) -> Self {
         let kind = if error.is_connect() {
             match find::<io::Error>(&error).map(io::Error::kind) {
                 Some(io::ErrorKind::ConnectionRefused) => AttemptErrorKind::ConnectRefused,

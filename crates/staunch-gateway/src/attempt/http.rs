@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use http::header::{HOST, PROXY_AUTHORIZATION};
+use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -62,15 +63,9 @@ impl Outgoing {
         let body = self.body.for_attempt()?;
         let mut headers = self.headers.clone();
         let uri = match endpoint.via() {
-            Via::Backend { base, .. } => {
-                let path = self.uri.path_and_query().map_or("/", |pq| pq.as_str());
-                headers.insert(HOST, header_value(base.authority.as_str()));
-                Uri::builder()
-                    .scheme("http")
-                    .authority(base.authority.clone())
-                    .path_and_query(format!("{}{path}", base.path))
-                    .build()
-                    .ok()?
+            Via::Backend { base, host, .. } => {
+                headers.insert(HOST, host.clone());
+                backend_target(&base.path, &self.uri)?
             }
             Via::Direct(_) | Via::Proxy { .. } => {
                 if let Some(authority) = self.uri.authority() {
@@ -94,6 +89,27 @@ impl Outgoing {
     }
 }
 
+/// The origin-form target at a backend: its base path, then the request's
+/// path and query. Without a base path an origin-form target is reused as
+/// it is.
+fn backend_target(base: &str, uri: &Uri) -> Option<Uri> {
+    let path_and_query = uri.path_and_query();
+    if base.is_empty() {
+        if uri.scheme().is_none() && uri.authority().is_none() {
+            return Some(uri.clone());
+        }
+        let mut parts = http::uri::Parts::default();
+        parts.path_and_query = Some(
+            path_and_query
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/")),
+        );
+        return Uri::from_parts(parts).ok();
+    }
+    let path = path_and_query.map_or("/", PathAndQuery::as_str);
+    Uri::try_from(format!("{base}{path}")).ok()
+}
+
 fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -108,8 +124,9 @@ pub async fn attempt_once(
     time_left: Option<Duration>,
 ) -> Result<Response<Incoming>, AttemptError> {
     let sending = match endpoint.via() {
-        Via::Direct(client) | Via::Backend { client, .. } => client.request(request),
-        Via::Proxy { client, .. } => client.request(request),
+        Via::Direct(client) | Via::Backend { client, .. } | Via::Proxy { client, .. } => {
+            client.send(request)
+        }
     };
     let result = match time_left {
         Some(limit) => tokio::time::timeout(limit, sending)

@@ -2,7 +2,7 @@
 //! fails over); once the tunnel is up, bytes are copied both ways and never
 //! retried.
 
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::active::ActiveConfig;
 use crate::attempt::{run_attempts, AttemptLimits, ConnectAttempt};
 use crate::client::ProxyBody;
-use crate::control::{Control, ATTEMPTS, ENDPOINT};
+use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
 use crate::reply;
 use crate::server::Shared;
 
@@ -85,9 +85,9 @@ pub(super) async fn handle(
     let mut response = Response::new(reply::full(Default::default()));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
-    headers.insert(ATTEMPTS, HeaderValue::from(done.attempts));
-    if let Ok(id) = HeaderValue::from_str(done.endpoint.id()) {
-        headers.insert(ENDPOINT, id);
+    headers.insert(ATTEMPTS, attempts_value(done.attempts));
+    if let Some(id) = done.endpoint.id_value() {
+        headers.insert(ENDPOINT, id.clone());
     }
     response
 }

@@ -1,8 +1,6 @@
 //! What forward and reverse requests share: control headers, header
 //! cleaning, body buffering, the attempt loop and the answer's headers.
 
-use std::net::SocketAddr;
-
 use http::header::{CONTENT_LENGTH, EXPECT, HOST};
 use http::request::Parts;
 use http::{HeaderValue, Method, Response, Uri, Version};
@@ -11,12 +9,13 @@ use hyper::body::Incoming;
 use serde_json::json;
 use tokio::time::Instant;
 
+use super::Peer;
 use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
 use crate::body::RequestBody;
 use crate::client::ProxyBody;
-use crate::control::{Control, ATTEMPTS, ENDPOINT};
+use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
 use crate::engine::Engine;
-use crate::headers::{set_forwarded, strip_request_hop_by_hop, strip_response_hop_by_hop};
+use crate::headers::{set_forwarded_for, strip_request_hop_by_hop, strip_response_hop_by_hop};
 use crate::reply;
 use crate::upstream::Upstream;
 
@@ -42,7 +41,7 @@ pub(super) async fn exchange(
     target: Uri,
     upstream: &Upstream,
     max_replay_body: u64,
-    peer: SocketAddr,
+    peer: &Peer,
     mode: Mode,
 ) -> Response<ProxyBody> {
     let control = match Control::take_from(&mut parts.headers) {
@@ -56,7 +55,7 @@ pub(super) async fn exchange(
     // The gateway already answered `100-continue` by reading the body.
     headers.remove(EXPECT);
     if mode == Mode::Reverse {
-        set_forwarded(headers, peer.ip(), original_host.as_ref());
+        set_forwarded_for(headers, &peer.forwarded_for, original_host.as_ref());
     }
     let content_length = match content_length(headers.get(CONTENT_LENGTH)) {
         Ok(len) => len,
@@ -102,10 +101,9 @@ pub(super) async fn exchange(
             // The client connection speaks HTTP/1.1 whatever the upstream
             // spoke; hyper adapts it for HTTP/1.0 clients.
             head.version = Version::HTTP_11;
-            head.headers
-                .insert(ATTEMPTS, HeaderValue::from(done.attempts));
-            if let Ok(id) = HeaderValue::from_str(done.endpoint.id()) {
-                head.headers.insert(ENDPOINT, id);
+            head.headers.insert(ATTEMPTS, attempts_value(done.attempts));
+            if let Some(id) = done.endpoint.id_value() {
+                head.headers.insert(ENDPOINT, id.clone());
             }
             Response::from_parts(head, incoming.map_err(Into::into).boxed_unsync())
         }

@@ -1,14 +1,13 @@
 //! Forward proxying of absolute-form requests (`curl -x`): the request goes
 //! to its own target, directly or through the upstream proxy pool.
 
-use std::net::SocketAddr;
-
 use http::uri::Scheme;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
+use super::Peer;
 use crate::active::ActiveConfig;
 use crate::client::ProxyBody;
 use crate::engine::Engine;
@@ -19,7 +18,7 @@ pub(super) async fn handle(
     engine: &Engine,
     active: &ActiveConfig,
     request: Request<Incoming>,
-    peer: SocketAddr,
+    peer: &Peer,
 ) -> Response<ProxyBody> {
     let target = request.uri().clone();
     if target.scheme() != Some(&Scheme::HTTP) {

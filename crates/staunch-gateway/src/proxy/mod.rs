@@ -15,19 +15,37 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{Method, Request, Response};
+use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::client::ProxyBody;
+use crate::headers::ip_value;
 use crate::reply;
 use crate::server::Shared;
 
-/// Answers one request from the client at `peer`.
+/// The client at the other end of one proxy connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Peer {
+    /// Its address as an `X-Forwarded-For` entry, rendered once per
+    /// connection.
+    forwarded_for: HeaderValue,
+}
+
+impl Peer {
+    /// The client at `addr`.
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        Self {
+            forwarded_for: ip_value(addr.ip()),
+        }
+    }
+}
+
+/// Answers one request from `peer`.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
-    peer: SocketAddr,
+    peer: &Peer,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let active = shared.active();
     let response = if request.method() == Method::CONNECT {

@@ -1,13 +1,12 @@
 //! Reverse proxying of origin-form requests to the best-matching route.
 
-use std::net::SocketAddr;
-
 use http::header::HOST;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
+use super::Peer;
 use crate::active::ActiveConfig;
 use crate::client::ProxyBody;
 use crate::engine::Engine;
@@ -18,7 +17,7 @@ pub(super) async fn handle(
     engine: &Engine,
     active: &ActiveConfig,
     request: Request<Incoming>,
-    peer: SocketAddr,
+    peer: &Peer,
 ) -> Response<ProxyBody> {
     let host = request
         .headers()

@@ -11,7 +11,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 
+use super::workers::{OpenGuard, Workers};
 use super::Shared;
 use crate::proxy;
 
@@ -32,18 +34,28 @@ pub(crate) enum Role {
 }
 
 /// Accepts connections until shutdown; the listener closes when this
-/// returns, so new connections are refused from then on.
-pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, role: Role) {
+/// returns, so new connections are refused from then on. With `workers`,
+/// each connection is served on a worker thread; without, on the current
+/// runtime.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    role: Role,
+    workers: Option<&Workers>,
+) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = shared.shutdown_signal().cancelled() => break,
         };
         match accepted {
-            Ok((stream, peer)) => {
-                let conn_shared = Arc::clone(&shared);
-                shared.spawn(serve_connection(stream, peer, conn_shared, role));
-            }
+            Ok((stream, peer)) => match workers.and_then(Workers::pick) {
+                Some((worker, open)) => hand_off(&shared, worker, open, stream, peer, role),
+                None => {
+                    let conn_shared = Arc::clone(&shared);
+                    shared.spawn(serve_connection(stream, peer, conn_shared, role));
+                }
+            },
             Err(err) => {
                 tracing::warn!(%err, ?role, "accept failed");
                 tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
@@ -52,17 +64,47 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, role
     }
 }
 
+/// Serves a connection on a worker thread: the stream moves to the
+/// worker's I/O driver, and `open` counts it there until it closes.
+fn hand_off(
+    shared: &Arc<Shared>,
+    worker: &Handle,
+    open: OpenGuard,
+    stream: TcpStream,
+    peer: SocketAddr,
+    role: Role,
+) {
+    let stream = match stream.into_std() {
+        Ok(stream) => stream,
+        Err(err) => {
+            tracing::warn!(%err, %peer, "cannot hand the connection to a worker");
+            return;
+        }
+    };
+    let conn_shared = Arc::clone(shared);
+    let task = async move {
+        let _open = open;
+        match TcpStream::from_std(stream) {
+            Ok(stream) => serve_connection(stream, peer, conn_shared, role).await,
+            Err(err) => tracing::warn!(%err, %peer, "cannot hand the connection to a worker"),
+        }
+    };
+    shared.spawn_on(task, worker);
+}
+
 /// Serves one connection. On shutdown an idle connection closes at once and
 /// a busy one after its current response; when the drain time is up it is
 /// dropped.
 async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, role: Role) {
     let _ = stream.set_nodelay(true);
     let service_shared = Arc::clone(&shared);
+    let client = proxy::Peer::new(peer);
     let service = service_fn(move |request: Request<Incoming>| {
         let shared = Arc::clone(&service_shared);
+        let client = client.clone();
         async move {
             match role {
-                Role::Proxy => proxy::handle(shared, request, peer).await,
+                Role::Proxy => proxy::handle(shared, request, &client).await,
                 Role::Admin => {
                     Ok::<_, std::convert::Infallible>(shared.admin().handle(request).await)
                 }

@@ -4,6 +4,7 @@
 mod listener;
 mod shared;
 pub(crate) mod signals;
+mod workers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use self::listener::{accept_loop, Role};
 pub(crate) use self::shared::Shared;
+use self::workers::Workers;
 use crate::active::ActiveConfig;
 use crate::admin::AdminApi;
 use crate::config::{ConfigSource, GatewayConfig};
@@ -79,11 +81,12 @@ impl Gateway {
         let admin = bind("admin", settings.admin_listen).await?;
         let proxy_addr = local_addr("proxy", &proxy, settings.listen)?;
         let admin_addr = local_addr("admin", &admin, settings.admin_listen)?;
+        let workers = Workers::per_core().map_err(GatewayError::Workers)?;
         tracing::info!(addr = %proxy_addr, "proxy listening");
         tracing::info!(addr = %admin_addr, "admin listening");
         let admin_api = AdminApi::new(Arc::clone(&state), admin_addr);
         let shared = Arc::new(Shared::new(state, admin_api));
-        let supervisor = tokio::spawn(supervise(Arc::clone(&shared), proxy, admin));
+        let supervisor = tokio::spawn(supervise(Arc::clone(&shared), proxy, admin, workers));
         Ok(Self {
             handle: GatewayHandle {
                 shared,
@@ -204,11 +207,17 @@ fn local_addr(
         .map_err(|source| GatewayError::Bind { role, addr, source })
 }
 
-/// Runs both accept loops until shutdown, then drains.
-async fn supervise(shared: Arc<Shared>, proxy: TcpListener, admin: TcpListener) -> DrainReport {
+/// Runs both accept loops until shutdown, then drains; the proxy's worker
+/// threads stop once the drain is over.
+async fn supervise(
+    shared: Arc<Shared>,
+    proxy: TcpListener,
+    admin: TcpListener,
+    workers: Workers,
+) -> DrainReport {
     tokio::join!(
-        accept_loop(proxy, Arc::clone(&shared), Role::Proxy),
-        accept_loop(admin, Arc::clone(&shared), Role::Admin),
+        accept_loop(proxy, Arc::clone(&shared), Role::Proxy, Some(&workers)),
+        accept_loop(admin, Arc::clone(&shared), Role::Admin, None),
     );
     shared.listeners_closed().cancel();
     let drain_timeout = shared.active().settings().drain_timeout;

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -62,6 +63,14 @@ impl Shared {
         F: Future<Output = ()> + Send + 'static,
     {
         self.tasks.spawn(task);
+    }
+
+    /// Runs `task` on the runtime behind `handle`, as part of the gateway.
+    pub(crate) fn spawn_on<F>(&self, task: F, handle: &Handle)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn_on(task, handle);
     }
 
     /// Cancelled when the gateway stops accepting.
