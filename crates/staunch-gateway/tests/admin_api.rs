@@ -152,7 +152,7 @@ async fn a_chunked_body_over_the_cap_is_413_too() {
     let mut stream = tokio::net::TcpStream::connect(gateway.admin_addr())
         .await
         .unwrap();
-    let mut request = b"PUT /api/v1/retry/policy HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    let mut request = b"PUT /api/v1/retry/policy HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
     for _ in 0..80 {
         request.extend_from_slice(format!("400\r\n{}\r\n", "y".repeat(1024)).as_bytes());
     }

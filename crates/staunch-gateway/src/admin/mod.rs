@@ -17,7 +17,10 @@
 //!   listener is not on loopback, every call does, except the dashboard page
 //!   itself (static, it holds no data: the calls it makes carry the token
 //!   typed into it).
-//! - No CORS headers are sent: browsers refuse cross-origin calls.
+//! - No CORS headers are sent, and a mutating call whose `Origin` is not
+//!   the admin listener's own, or (on loopback) whose `Host` is not a
+//!   loopback name, is refused with 403: a web page cannot make the browser
+//!   reset or isolate breakers, even by DNS rebinding.
 //! - Upstream proxy credentials never appear: endpoints are shown by id and
 //!   `host:port`.
 //!
@@ -33,6 +36,7 @@ mod error;
 mod health;
 mod input;
 mod metrics;
+mod origin;
 mod respond;
 mod route;
 mod time;
@@ -185,10 +189,13 @@ impl AdminApi {
         headers: &HeaderMap,
     ) -> Result<(), ApiError> {
         let active = self.state.active();
+        let safe = is_safe(method);
+        if !safe {
+            origin::check_same_origin(self.bound, headers)?;
+        }
         let Some(token) = &active.config().admin.token else {
             return Ok(());
         };
-        let safe = is_safe(method);
         let needed = !safe || !self.bound.ip().is_loopback();
         if !needed || (safe && resource == Some(Resource::Dashboard)) {
             return Ok(());
