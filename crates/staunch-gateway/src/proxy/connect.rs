@@ -32,6 +32,9 @@ pub(super) async fn handle(
             )
         }
     };
+    if let Some(refused) = super::own::refuse_own_listener(&target, 443, active.settings()) {
+        return refused;
+    }
     let control = match Control::take_from(request.headers_mut()) {
         Ok(control) => control,
         Err(err) => return reply::bad_control_header(&err),

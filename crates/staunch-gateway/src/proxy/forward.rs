@@ -7,6 +7,7 @@ use hyper::body::Incoming;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
+use super::own::refuse_own_listener;
 use super::Peer;
 use crate::active::ActiveConfig;
 use crate::client::ProxyBody;
@@ -34,6 +35,11 @@ pub(super) async fn handle(
                 "the target needs a host and no credentials",
                 json!({ "target": target.host() }),
             )
+        }
+    }
+    if let Some(authority) = target.authority() {
+        if let Some(refused) = refuse_own_listener(authority, 80, active.settings()) {
+            return refused;
         }
     }
     let (parts, body) = request.into_parts();

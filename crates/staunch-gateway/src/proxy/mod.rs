@@ -9,6 +9,7 @@
 mod connect;
 mod exchange;
 mod forward;
+mod own;
 mod reverse;
 
 use std::convert::Infallible;
