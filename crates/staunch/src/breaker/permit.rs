@@ -52,7 +52,7 @@ impl<'a> Permit<'a> {
     #[inline]
     pub(crate) fn new(shared: &'a Shared, ticket: Ticket) -> Self {
         let started = if shared.timed() {
-            Some(shared.clock.now())
+            start_timer(shared)
         } else {
             None
         };
@@ -80,7 +80,7 @@ impl<'a> Permit<'a> {
 
     /// Reports a success. Returns the state the breaker moved to if this
     /// outcome changed it (a probe closing it, or a slow call opening it).
-    #[inline]
+    #[inline(always)]
     pub fn success(self) -> Option<CircuitState> {
         self.record(Outcome::Success)
     }
@@ -94,7 +94,7 @@ impl<'a> Permit<'a> {
 
     /// Reports `outcome`; the latency, needed by the slow-call rule, is
     /// measured on the breaker's clock from when the permit was granted.
-    #[inline]
+    #[inline(always)]
     pub fn record(self, outcome: Outcome) -> Option<CircuitState> {
         let latency = self
             .started
@@ -107,12 +107,21 @@ impl<'a> Permit<'a> {
         self.finish(outcome, Some(latency))
     }
 
-    #[inline]
+    #[inline(always)]
     fn finish(mut self, outcome: Outcome, latency: Option<Duration>) -> Option<CircuitState> {
         self.finished = true;
         self.shared
             .finish(self.ticket, outcome == Outcome::Failure, latency)
     }
+}
+
+/// Reads the clock for the slow-call rule; kept out of line so the closed
+/// success path of [`Breaker::call`](super::Breaker::call) stays small
+/// enough to inline into the caller.
+#[cold]
+#[inline(never)]
+fn start_timer(shared: &Shared) -> Option<Instant> {
+    Some(shared.clock.now())
 }
 
 impl Drop for Permit<'_> {
