@@ -123,7 +123,7 @@ impl ActiveConfig {
             )
     }
 
-    /// The strategy configured for the forward pool, kept for the engine.
+    /// The selection strategy configured for the forward pool.
     pub fn forward_strategy(&self) -> Strategy {
         self.forward.strategy()
     }
