@@ -2,82 +2,18 @@
 //! metrics records and retry budget, on a blocking executor and a manual
 //! clock.
 
-use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use staunch::breaker::{BreakerConfig, BreakerRegistry, CircuitState};
+use staunch::breaker::CircuitState;
 use staunch::budget::{BudgetConfig, RetryBudget};
-use staunch::clock::ManualClock;
 use staunch::metrics::{AttemptOutcome, AttemptRecord, CallOutcome, CallRecord, MetricsSink};
-use staunch::pool::{Endpoint, Failover, FailoverBuilder, Pool, RoundRobin};
+use staunch::pool::RoundRobin;
 use staunch::retry::{RetryPolicy, StopReason, Verdict};
 
-struct Rig {
-    clock: ManualClock,
-    registry: BreakerRegistry<String>,
-    pool: Arc<Pool<u32>>,
-}
-
-/// `n` endpoints `ep-0` .. `ep-{n-1}` (address = index) on a manual clock,
-/// breakers opening after `trip` failures in a row for 30 s.
-fn rig(n: u32, trip: u32) -> Rig {
-    let clock = ManualClock::new();
-    let pool = Pool::builder()
-        .with_endpoints((0..n).map(|i| Endpoint::new(format!("ep-{i}"), i)))
-        .with_clock(clock.clone())
-        .build()
-        .unwrap();
-    let config = BreakerConfig::default()
-        .without_failure_threshold()
-        .with_consecutive_failures(trip)
-        .with_open_duration(Duration::from_secs(30));
-    let registry = BreakerRegistry::with_clock(config, Arc::new(clock.clone())).unwrap();
-    Rig {
-        clock,
-        registry,
-        pool: Arc::new(pool),
-    }
-}
-
-impl Rig {
-    fn builder(&self) -> FailoverBuilder<u32> {
-        Failover::builder(Arc::clone(&self.pool), self.registry.clone()).with_seed(11)
-    }
-}
-
-/// Runs one call where `fails(endpoint)` says which endpoints fail; returns
-/// the result, the endpoints tried and the delays slept (which advance the
-/// clock).
-fn run(
-    failover: &Failover<u32>,
-    policy: &RetryPolicy,
-    clock: &ManualClock,
-    fails: impl Fn(&str) -> bool,
-) -> (
-    Result<u32, staunch::pool::FailoverError<String>>,
-    Vec<String>,
-    Vec<Duration>,
-) {
-    let tried = RefCell::new(Vec::new());
-    let slept = RefCell::new(Vec::new());
-    let result = failover
-        .call(policy, |target| {
-            tried.borrow_mut().push(target.id().to_owned());
-            if fails(target.id()) {
-                Err(format!("{} refused", target.id()))
-            } else {
-                Ok(*target.address())
-            }
-        })
-        .sleeper(|d: Duration| {
-            slept.borrow_mut().push(d);
-            clock.advance(d);
-        })
-        .clock(clock.clone())
-        .run();
-    (result, tried.into_inner(), slept.into_inner())
-}
+#[path = "support/failover.rs"]
+mod support;
+use support::{rig, run};
 
 #[test]
 fn budget_refusing_a_retry_ends_the_call_with_budget_exhausted() {
