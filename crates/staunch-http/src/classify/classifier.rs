@@ -73,6 +73,24 @@ impl Default for HttpClassifier {
 }
 
 /// Statuses that may be retried: 408, 429 and every 5xx.
+/// Builds a set from `codes`, refusing the first one `allowed` rejects with
+/// an error naming `field` and the allowed range.
+fn status_set(
+    codes: impl IntoIterator<Item = u16>,
+    allowed: fn(u16) -> bool,
+    field: &str,
+    range: &str,
+) -> Result<StatusSet, ConfigError> {
+    let mut set = StatusSet::EMPTY;
+    for code in codes {
+        if !allowed(code) {
+            return Err(ConfigError::invalid(field, code, range));
+        }
+        set = set.with(code);
+    }
+    Ok(set)
+}
+
 fn retry_status_allowed(code: u16) -> bool {
     matches!(code, 408 | 429 | 500..=599)
 }
@@ -98,18 +116,12 @@ impl HttpClassifier {
         mut self,
         codes: impl IntoIterator<Item = u16>,
     ) -> Result<Self, ConfigError> {
-        let mut set = StatusSet::EMPTY;
-        for code in codes {
-            if !retry_status_allowed(code) {
-                return Err(ConfigError::invalid(
-                    "http.retry_statuses",
-                    code,
-                    "408, 429 or 500 to 599",
-                ));
-            }
-            set = set.with(code);
-        }
-        self.retry_statuses = set;
+        self.retry_statuses = status_set(
+            codes,
+            retry_status_allowed,
+            "http.retry_statuses",
+            "408, 429 or 500 to 599",
+        )?;
         Ok(self)
     }
 
@@ -131,18 +143,12 @@ impl HttpClassifier {
         mut self,
         codes: impl IntoIterator<Item = u16>,
     ) -> Result<Self, ConfigError> {
-        let mut set = StatusSet::EMPTY;
-        for code in codes {
-            if !breaker_status_allowed(code) {
-                return Err(ConfigError::invalid(
-                    "http.breaker_statuses",
-                    code,
-                    "400 to 599",
-                ));
-            }
-            set = set.with(code);
-        }
-        self.breaker_statuses = set;
+        self.breaker_statuses = status_set(
+            codes,
+            breaker_status_allowed,
+            "http.breaker_statuses",
+            "400 to 599",
+        )?;
         Ok(self)
     }
 
