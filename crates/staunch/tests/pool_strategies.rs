@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use staunch::pool::{
-    Endpoint, InFlight, LeastInFlight, Pool, PowerOfTwoChoices, Random, RegionAffinity, RoundRobin,
-    SelectContext, Weighted,
+    Endpoint, InFlight, LeastInFlight, PerformanceScore, Pool, PowerOfTwoChoices, Random,
+    RegionAffinity, RoundRobin, SelectContext, Strategy, Weighted,
 };
 
 #[path = "support/pool.rs"]
@@ -107,6 +107,23 @@ fn least_in_flight_samples_prefer_idle_endpoints_in_large_pools() {
     // Uniform choice would hit an idle endpoint 10 % of the time; the best of
     // 8 samples does with probability 1 - 0.9^8 = 57 %.
     assert!(idle > 2_500, "idle picks {idle}");
+}
+
+#[test]
+fn sampling_strategies_spread_evenly_over_equal_endpoints_in_large_pools() {
+    // Equal loads and scores: ties must go to a random sample, not to the
+    // lowest index, or the first endpoints of every large pool get the load.
+    let pool = pool_of(1000);
+    let strategies: [&dyn Strategy<usize>; 2] = [&LeastInFlight::new(), &PerformanceScore::new()];
+    for strategy in strategies {
+        let counts = counts(&pool, &strategy, 20_000, 5);
+        let first_half: usize = counts[..500].iter().sum();
+        let share = first_half as f64 / 20_000.0;
+        assert!(
+            (0.45..0.55).contains(&share),
+            "{strategy:?}: first half got {share}"
+        );
+    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use rand::rngs::SmallRng;
 
+use super::best_of::{for_each_sample, BestOf};
 use super::{Candidates, Sampling, Strategy};
 
 /// Default sample size of [`LeastInFlight`] in pools above the scan limit.
@@ -56,24 +57,27 @@ impl<A> Strategy<A> for LeastInFlight {
             return None;
         }
         let load = |i: usize| candidates.entries()[i].stats().in_flight();
-        let mut best: Option<(usize, u64)> = None;
         if self.sampling.scans(n) {
             let start = candidates.random_index(rng);
+            let mut best: Option<(usize, u64)> = None;
             for i in (start..n).chain(0..start) {
                 let l = load(i);
                 if best.map_or(true, |(_, b)| l < b) && candidates.is_eligible(i) {
                     best = Some((i, l));
                 }
             }
+            best.map(|(i, _)| i)
         } else {
-            for _ in 0..self.sampling.sample_size() {
-                let i = candidates.random_eligible(rng, None)?;
-                let l = load(i);
-                if best.map_or(true, |(_, b)| l < b) {
-                    best = Some((i, l));
-                }
-            }
+            let mut best = BestOf::new();
+            for_each_sample(
+                candidates,
+                rng,
+                self.sampling.sample_size(),
+                |i, position| {
+                    best.offer(i, position, load(i));
+                },
+            );
+            best.winner()
         }
-        best.map(|(i, _)| i)
     }
 }

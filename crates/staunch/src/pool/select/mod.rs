@@ -7,6 +7,7 @@
 //! is eligible, and endpoints the caller's availability check refuses are
 //! never chosen.
 
+mod best_of;
 mod candidates;
 mod context;
 mod exclusions;

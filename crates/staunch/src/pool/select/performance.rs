@@ -3,6 +3,7 @@
 use rand::rngs::SmallRng;
 use rand::RngCore;
 
+use super::best_of::{for_each_sample, rank_of_score, BestOf};
 use super::ranking::{max_latency, Ranking};
 use super::{Candidates, Sampling, Strategy};
 use crate::pool::entry::EndpointEntry;
@@ -217,26 +218,24 @@ impl PerformanceScore {
         };
         let entries = candidates.entries();
         let inverse_max = inverse(hint.max_latency);
-        let mut best: Option<(usize, f64)> = None;
-        for i in hint.indices() {
-            let Some(entry) = entries.get(i) else {
-                continue;
-            };
-            let score = self.fast_score(entry, inverse_max);
-            if best.map_or(true, |(_, b)| score > b) && candidates.is_eligible(i) {
-                best = Some((i, score));
-            }
-        }
-        for _ in 0..self.sampling.sample_size() {
-            let Some(i) = candidates.random_eligible(rng, None) else {
-                break;
-            };
+        let unrestricted = candidates.is_unrestricted();
+        let sample_size = self.sampling.sample_size();
+        let mut best = BestOf::new();
+        // Samples take the first positions so that they win ties: with equal
+        // scores the choice is then random instead of always a cached leader.
+        for_each_sample(candidates, rng, sample_size, |i, position| {
             let score = self.fast_score(&entries[i], inverse_max);
-            if best.map_or(true, |(_, b)| score > b) {
-                best = Some((i, score));
+            best.offer(i, position, rank_of_score(score));
+        });
+        for (position, i) in hint.indices().enumerate() {
+            if let Some(entry) = entries.get(i) {
+                if unrestricted || candidates.is_eligible(i) {
+                    let score = self.fast_score(entry, inverse_max);
+                    best.offer(i, sample_size + position, rank_of_score(score));
+                }
             }
         }
-        best.map(|(i, _)| i)
+        best.winner()
     }
 }
 
