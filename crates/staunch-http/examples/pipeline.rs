@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --example pipeline -p staunch-http
 //! RUST_LOG=staunch_http=debug cargo run --example pipeline -p staunch-http
+//! RETRY_MAX_ATTEMPTS=5 CIRCUIT_BREAKER_TIMEOUT=5 cargo run --example pipeline -p staunch-http
 //! ```
 //!
 //! Local servers play the services: the store fails some requests (503, a
@@ -18,14 +19,12 @@ mod common;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use bytes::Bytes;
 use common::{serve, Hit, Reply};
 use http::Method;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
-use staunch::breaker::{BreakerConfig, BreakerRegistry};
-use staunch::retry::RetryPolicy;
+use staunch::config::{ProcessEnv, StaunchConfig};
 use staunch_http::{staunch_error, HttpPolicy, StaunchMiddleware};
 use tracing::{error, info, warn};
 
@@ -120,6 +119,20 @@ async fn process(
     Ok(())
 }
 
+/// Three attempts 20 ms apart, 2 s per attempt; a step's breaker opens after
+/// three consecutive failures and stays open for 30 s.
+const PIPELINE_CONFIG: &str = r#"
+[retry]
+max_attempts = 3
+base_delay = "20ms"
+attempt_timeout = "2s"
+
+[circuit_breaker]
+failure_threshold = false
+consecutive_failures = 3
+open_duration = "30s"
+"#;
+
 struct Urls {
     store: String,
     api: String,
@@ -137,21 +150,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         api: format!("http://{}", serve(processing_api()).await),
         enrich: format!("http://{enrich_addr}"),
     };
-    let breakers = BreakerRegistry::<String>::new(
-        BreakerConfig::default()
-            .without_failure_threshold()
-            .with_consecutive_failures(3)
-            .with_open_duration(Duration::from_secs(30)),
-    )?;
-    let retry = RetryPolicy::builder()
-        .with_max_attempts(3)
-        .with_base_delay(Duration::from_millis(20))
-        .with_attempt_timeout(Duration::from_secs(2))
-        .build();
-    let policy = HttpPolicy::builder()
-        .with_retry(retry)
-        .with_breakers(breakers.clone())
-        .build();
+    // The pipeline's settings: its own defaults in TOML, then any `RETRY_*`
+    // or `CIRCUIT_BREAKER_*` environment variable (e.g. RETRY_MAX_ATTEMPTS=5).
+    let mut config = StaunchConfig::from_toml_str(PIPELINE_CONFIG)?;
+    config.apply_env(&ProcessEnv)?;
+    let policy = HttpPolicy::builder().with_config(&config)?.build();
+    let breakers = policy
+        .breakers()
+        .cloned()
+        .ok_or("the config has breakers")?;
     let client = ClientBuilder::new(reqwest::Client::builder().no_proxy().build()?)
         .with(StaunchMiddleware::new(policy))
         .build();

@@ -1,6 +1,7 @@
 //! [`HttpPolicy`]: everything the middleware and the layer apply to a call.
 
 mod builder;
+mod config;
 
 use std::fmt;
 use std::sync::Arc;
