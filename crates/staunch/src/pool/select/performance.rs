@@ -206,9 +206,10 @@ impl PerformanceScore {
         let snapshot = candidates.snapshot_id();
         let mut hint = self.ranking.read(snapshot);
         if (hint.is_none() || rng.next_u32() <= self.refresh_below)
-            && self
-                .ranking
-                .refresh(candidates, |entry, max| self.score(entry, max))
+            && self.ranking.refresh(candidates, |max| {
+                let inverse_max = inverse(max);
+                move |entry| self.fast_score(entry, inverse_max)
+            })
         {
             hint = self.ranking.read(snapshot);
         }

@@ -60,12 +60,13 @@ impl Ranking {
         })
     }
 
-    /// Rescans every endpoint and publishes the new hint. Returns false (and
-    /// does nothing) when another thread is refreshing already.
-    pub(crate) fn refresh<A>(
+    /// Rescans every endpoint and publishes the new hint: `scorer` receives
+    /// the pool's max latency and returns the score function. Returns false
+    /// (and does nothing) when another thread is refreshing already.
+    pub(crate) fn refresh<A, S: Fn(&EndpointEntry<A>) -> f64>(
         &self,
         candidates: &Candidates<'_, A>,
-        score: impl Fn(&EndpointEntry<A>, f64) -> f64,
+        scorer: impl FnOnce(f64) -> S,
     ) -> bool {
         if self.refreshing.swap(true, Ordering::Acquire) {
             return false;
@@ -73,10 +74,15 @@ impl Ranking {
         let _release = ReleaseOnDrop(&self.refreshing);
         let entries = candidates.entries();
         let max_latency = max_latency(entries.iter().map(|e| &**e));
+        let score = scorer(max_latency);
         let mut best: [(u32, f64); HINTS] = [(NONE, f64::NEG_INFINITY); HINTS];
         for (i, entry) in entries.iter().enumerate() {
             let Ok(index) = u32::try_from(i) else { break };
-            insert_top(&mut best, index, score(entry, max_latency));
+            let score = score(entry);
+            // Most endpoints are not in the top few: one comparison each.
+            if score > best[HINTS - 1].1 {
+                insert_top(&mut best, index, score);
+            }
         }
         // Invalidate first, so no reader pairs the old tag with new slots.
         self.snapshot.store(0, Ordering::Relaxed);
