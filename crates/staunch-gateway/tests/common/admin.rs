@@ -11,6 +11,7 @@ pub(crate) struct Admin {
     pub(crate) base: String,
     client: reqwest::Client,
     token: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 /// A response's status, headers and body (JSON when it parses, else the
@@ -28,6 +29,7 @@ impl Admin {
             base: format!("http://{}", gateway.admin_addr()),
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
             token: None,
+            headers: Vec::new(),
         }
     }
 
@@ -36,10 +38,19 @@ impl Admin {
         self
     }
 
+    /// Sends `name: value` with every call (e.g. a foreign `Origin`).
+    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
     pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Answer {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
         if let Some(body) = body {
             request = request
