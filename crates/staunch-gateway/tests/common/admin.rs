@@ -2,9 +2,10 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use staunch_gateway::config::{GatewayConfig, ProxyConfig, RouteConfig};
 use staunch_gateway::Gateway;
 
-use super::within;
+use super::{within, Upstream};
 
 /// Calls the admin API of one gateway, with or without a token.
 pub(crate) struct Admin {
@@ -100,4 +101,16 @@ impl Answer {
         assert_eq!(obj.len(), 3, "{}", self.text);
         obj["error"].as_str().unwrap().to_string()
     }
+}
+
+/// Route `/api` over a dead backend `api-dead` (at `dead`) and a live one
+/// `api-live`, plus an unreachable upstream proxy `proxy-1`.
+pub(crate) fn two_route_config(dead: std::net::SocketAddr, live: &Upstream) -> GatewayConfig {
+    GatewayConfig::default()
+        .with_route(
+            RouteConfig::new("/api")
+                .with_backend("api-dead", format!("http://{dead}"))
+                .with_backend("api-live", live.url()),
+        )
+        .with_upstream_proxy(ProxyConfig::new("proxy-1", "http://127.0.0.1:9"))
 }
