@@ -74,6 +74,7 @@ pub mod budget;
 pub mod clock;
 pub mod config;
 pub mod metrics;
+mod outcome;
 pub mod pool;
 pub mod retry;
 

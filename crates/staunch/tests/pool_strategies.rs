@@ -24,6 +24,24 @@ fn round_robin_visits_every_endpoint_in_order() {
 }
 
 #[test]
+fn round_robin_keeps_its_order_when_every_endpoint_was_tried() {
+    // The strict pass finds nothing and the pool offers the tried endpoints
+    // again: that is still one turn of the rotation, not two.
+    let pool = pool_of(4);
+    let rr = RoundRobin::new();
+    let mut ctx = SelectContext::seeded(1);
+    for i in 0..4 {
+        ctx.exclude(format!("ep-{i}"));
+    }
+    let order: Vec<usize> = (0..8)
+        .map(|_| *pool.select(&rr, &mut ctx).unwrap().address())
+        .collect();
+    assert_eq!(order, [0, 1, 2, 3, 0, 1, 2, 3]);
+    let mut fresh = SelectContext::seeded(2);
+    assert_eq!(*pool.select(&rr, &mut fresh).unwrap().address(), 0);
+}
+
+#[test]
 fn random_spreads_uniformly_with_a_seeded_generator() {
     let pool = pool_of(4);
     let draws = 40_000;

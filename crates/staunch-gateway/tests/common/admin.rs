@@ -2,15 +2,17 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use staunch_gateway::config::{GatewayConfig, ProxyConfig, RouteConfig};
 use staunch_gateway::Gateway;
 
-use super::within;
+use super::{within, Upstream};
 
 /// Calls the admin API of one gateway, with or without a token.
 pub(crate) struct Admin {
     pub(crate) base: String,
     client: reqwest::Client,
     token: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 /// A response's status, headers and body (JSON when it parses, else the
@@ -28,6 +30,7 @@ impl Admin {
             base: format!("http://{}", gateway.admin_addr()),
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
             token: None,
+            headers: Vec::new(),
         }
     }
 
@@ -36,10 +39,19 @@ impl Admin {
         self
     }
 
+    /// Sends `name: value` with every call (e.g. a foreign `Origin`).
+    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
     pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Answer {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
         if let Some(body) = body {
             request = request
@@ -89,4 +101,16 @@ impl Answer {
         assert_eq!(obj.len(), 3, "{}", self.text);
         obj["error"].as_str().unwrap().to_string()
     }
+}
+
+/// Route `/api` over a dead backend `api-dead` (at `dead`) and a live one
+/// `api-live`, plus an unreachable upstream proxy `proxy-1`.
+pub(crate) fn two_route_config(dead: std::net::SocketAddr, live: &Upstream) -> GatewayConfig {
+    GatewayConfig::default()
+        .with_route(
+            RouteConfig::new("/api")
+                .with_backend("api-dead", format!("http://{dead}"))
+                .with_backend("api-live", live.url()),
+        )
+        .with_upstream_proxy(ProxyConfig::new("proxy-1", "http://127.0.0.1:9"))
 }

@@ -135,20 +135,7 @@ impl Breaker {
         F: FnOnce() -> Result<T, E>,
     {
         let permit = self.try_acquire()?;
-        match op() {
-            Ok(value) => {
-                permit.success();
-                Ok(value)
-            }
-            Err(error) => {
-                if classifier.is_failure(&error) {
-                    permit.failure();
-                } else {
-                    permit.success();
-                }
-                Err(BreakerError::Inner(error))
-            }
-        }
+        settle(permit, classifier, op())
     }
 
     /// Runs the future `op` makes through the breaker; every error counts as
@@ -174,20 +161,7 @@ impl Breaker {
         Fut: Future<Output = Result<T, E>>,
     {
         let permit = self.try_acquire()?;
-        match op().await {
-            Ok(value) => {
-                permit.success();
-                Ok(value)
-            }
-            Err(error) => {
-                if classifier.is_failure(&error) {
-                    permit.failure();
-                } else {
-                    permit.success();
-                }
-                Err(BreakerError::Inner(error))
-            }
-        }
+        settle(permit, classifier, op().await)
     }
 
     /// Closes the breaker by hand and clears its counts. Outcomes of permits
@@ -209,6 +183,33 @@ impl Breaker {
     /// Whether both handles are the same breaker.
     pub fn same_as(&self, other: &Breaker) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+/// Records `result` on `permit` (an error counts as a failure when
+/// `classifier` says so) and hands the result back.
+#[inline(always)]
+fn settle<T, E, C>(
+    permit: Permit<'_>,
+    classifier: &C,
+    result: Result<T, E>,
+) -> Result<T, BreakerError<E>>
+where
+    C: FailureClassifier<E> + ?Sized,
+{
+    match result {
+        Ok(value) => {
+            permit.success();
+            Ok(value)
+        }
+        Err(error) => {
+            if classifier.is_failure(&error) {
+                permit.failure();
+            } else {
+                permit.success();
+            }
+            Err(BreakerError::Inner(error))
+        }
     }
 }
 

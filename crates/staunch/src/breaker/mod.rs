@@ -59,13 +59,14 @@ mod state;
 mod window;
 mod word;
 
+pub use crate::outcome::Outcome;
 pub use classify::{AllErrors, FailureClassifier};
 pub use config::BreakerConfig;
 pub use error::{BreakerError, Rejected};
 pub use handle::Breaker;
 pub use observer::BreakerObserver;
 pub use owned::OwnedPermit;
-pub use permit::{Outcome, Permit};
+pub use permit::Permit;
 pub use registry::BreakerRegistry;
 pub use retry::{BreakerGuard, CountAs, VerdictCounts};
 pub use snapshot::Snapshot;

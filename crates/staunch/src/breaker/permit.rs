@@ -5,16 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::machine::{Shared, Ticket};
 use super::CircuitState;
-
-/// How a call went, as far as the breaker is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// The call worked (or failed in a way that says nothing about the
-    /// health of the thing behind the breaker).
-    Success,
-    /// The call failed and counts against the trip rules.
-    Failure,
-}
+use crate::outcome::Outcome;
 
 /// Permission to make one call through a breaker, from
 /// [`Breaker::try_acquire`](super::Breaker::try_acquire).

@@ -118,12 +118,12 @@ impl RetryBudget {
     /// assert_eq!(value, Ok(3));
     /// assert_eq!((budget.deposited(), budget.withdrawn()), (1, 2));
     /// ```
-    pub fn retry<T, E, F>(&self, policy: &RetryPolicy, mut op: F) -> Result<T, RetryError<E>>
+    pub fn retry<T, E, F>(&self, policy: &RetryPolicy, op: F) -> Result<T, RetryError<E>>
     where
         F: FnMut() -> Result<T, E>,
         E: fmt::Display,
     {
-        policy.call_with(self.guard(), |_| op()).run()
+        policy.retry_with(self.guard(), op)
     }
 
     /// The async [`retry`](Self::retry), on tokio's timers.
@@ -131,7 +131,7 @@ impl RetryBudget {
     pub fn retry_async<'a, T, E, F, Fut>(
         &'a self,
         policy: &'a RetryPolicy,
-        mut op: F,
+        op: F,
     ) -> impl std::future::Future<Output = Result<T, RetryError<E>>> + 'a
     where
         F: FnMut() -> Fut + 'a,
@@ -139,8 +139,6 @@ impl RetryBudget {
         E: fmt::Display + 'a,
         T: 'a,
     {
-        policy
-            .call_async_with(self.guard(), move |_: &mut BudgetGuard<&RetryBudget>| op())
-            .run()
+        policy.retry_async_with(self.guard(), op)
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use super::error::PoolError;
 use super::ewma::AtomicEwma;
 use super::window::OutcomeWindow;
+pub use crate::outcome::Outcome;
 
 /// The EWMA smoothing factor used unless a pool is built with another one:
 /// each new latency sample weighs 20 %.
@@ -16,16 +17,6 @@ pub const DEFAULT_EWMA_ALPHA: f64 = 0.2;
 /// Longest last-error message kept, in bytes; longer messages are cut at a
 /// character boundary so one huge error cannot pin memory.
 pub const MAX_ERROR_MESSAGE_LEN: usize = 512;
-
-/// How an attempt on an endpoint ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The attempt succeeded.
-    Success,
-    /// The attempt failed.
-    Failure,
-}
 
 /// The most recent failure of an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,6 +73,24 @@ impl RetryPolicy {
         self.call_async(op).run()
     }
 
+    /// The async [`retry_with`](Self::retry_with): [`retry_async`](Self::retry_async)
+    /// with an [`Interceptor`] around every attempt.
+    pub fn retry_async_with<'p, I, T, E, F, Fut>(
+        &'p self,
+        interceptor: I,
+        mut op: F,
+    ) -> impl Future<Output = Result<T, RetryError<E>>> + 'p
+    where
+        I: Interceptor + 'p,
+        F: FnMut() -> Fut + 'p,
+        Fut: Future<Output = Result<T, E>> + 'p,
+        E: fmt::Display + 'p,
+        T: 'p,
+    {
+        self.call_async_with(interceptor, move |_: &mut I| op())
+            .run()
+    }
+
     /// An async call to configure before [`run`](AsyncCall::run):
     /// classifier, hook.
     ///

@@ -67,6 +67,33 @@ impl RetryPolicy {
         self.call(op).run()
     }
 
+    /// [`retry`](Self::retry) with an [`Interceptor`] around every attempt
+    /// (a breaker's or a budget's guard, or a tuple of them): every `Err`
+    /// is retried, and the interceptor may stop the call. See
+    /// [`call_with`](Self::call_with) for a classifier or a hook.
+    ///
+    /// ```
+    /// use staunch::budget::{BudgetConfig, RetryBudget};
+    /// use staunch::clock::ManualClock;
+    /// use staunch::retry::{RetryPolicy, StopReason};
+    /// use std::time::Duration;
+    ///
+    /// let config = BudgetConfig::default().with_ratio(0.0).with_min_per_sec(0);
+    /// let budget = RetryBudget::with_clock(config, ManualClock::new()).unwrap();
+    /// let policy = RetryPolicy::builder().with_base_delay(Duration::ZERO).build();
+    /// let err = policy.retry_with(budget.guard(), || Err::<(), _>("busy")).unwrap_err();
+    /// assert_eq!(err.reason(), StopReason::BudgetExhausted);
+    /// ```
+    #[inline]
+    pub fn retry_with<I, T, E, F>(&self, interceptor: I, mut op: F) -> Result<T, RetryError<E>>
+    where
+        I: Interceptor,
+        F: FnMut() -> Result<T, E>,
+        E: fmt::Display,
+    {
+        self.call_with(interceptor, move |_: &mut I| op()).run()
+    }
+
     /// A blocking call to configure before [`run`](Call::run): classifier,
     /// hook, sleeper, clock.
     ///

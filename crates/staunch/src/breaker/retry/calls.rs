@@ -54,12 +54,12 @@ impl Breaker {
     /// assert_eq!(etag, Ok("etag-1"));
     /// assert_eq!(breaker.snapshot().failures_in_window, 1);
     /// ```
-    pub fn retry<T, E, F>(&self, policy: &RetryPolicy, mut op: F) -> Result<T, RetryError<E>>
+    pub fn retry<T, E, F>(&self, policy: &RetryPolicy, op: F) -> Result<T, RetryError<E>>
     where
         F: FnMut() -> Result<T, E>,
         E: fmt::Display,
     {
-        policy.call_with(self.guard(), |_| op()).run()
+        policy.retry_with(self.guard(), op)
     }
 
     /// The async [`retry`](Self::retry), on tokio's timers. The operation
@@ -84,7 +84,7 @@ impl Breaker {
     pub fn retry_async<'a, T, E, F, Fut>(
         &'a self,
         policy: &'a RetryPolicy,
-        mut op: F,
+        op: F,
     ) -> impl std::future::Future<Output = Result<T, RetryError<E>>> + 'a
     where
         F: FnMut() -> Fut + 'a,
@@ -92,9 +92,7 @@ impl Breaker {
         E: fmt::Display + 'a,
         T: 'a,
     {
-        policy
-            .call_async_with(self.guard(), move |_: &mut BreakerGuard<&Breaker>| op())
-            .run()
+        policy.retry_async_with(self.guard(), op)
     }
 }
 
@@ -139,7 +137,7 @@ where
         &self,
         key: &Q,
         policy: &RetryPolicy,
-        mut op: F,
+        op: F,
     ) -> Result<T, RetryError<E>>
     where
         K: Borrow<Q>,
@@ -147,7 +145,7 @@ where
         F: FnMut() -> Result<T, E>,
         E: fmt::Display,
     {
-        policy.call_with(self.guard(key), |_| op()).run()
+        policy.retry_with(self.guard(key), op)
     }
 
     /// The async [`retry`](Self::retry), on tokio's timers.
@@ -156,7 +154,7 @@ where
         &self,
         key: &Q,
         policy: &'a RetryPolicy,
-        mut op: F,
+        op: F,
     ) -> impl std::future::Future<Output = Result<T, RetryError<E>>> + 'a
     where
         K: Borrow<Q>,
@@ -166,8 +164,6 @@ where
         E: fmt::Display + 'a,
         T: 'a,
     {
-        policy
-            .call_async_with(self.guard(key), move |_: &mut BreakerGuard| op())
-            .run()
+        policy.retry_async_with(self.guard(key), op)
     }
 }

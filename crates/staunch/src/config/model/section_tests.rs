@@ -2,26 +2,9 @@
 
 use std::time::Duration;
 
+use super::tests::assert_names;
 use super::*;
 use crate::config::MapEnv;
-
-fn assert_invalid(err: &ConfigError, field: &str, value: &str) {
-    match err {
-        ConfigError::Invalid {
-            field: f,
-            value: v,
-            allowed,
-        } => {
-            assert_eq!(f, field, "{err}");
-            assert!(
-                v.contains(value),
-                "value {v:?} should show {value:?}: {err}"
-            );
-            assert!(!allowed.is_empty(), "{err}");
-        }
-        other => panic!("expected an Invalid error for {field}, got {other:?}"),
-    }
-}
 
 fn with_env(pairs: &[(&str, &str)]) -> Result<StaunchConfig, ConfigError> {
     let mut config = StaunchConfig::default();
@@ -133,7 +116,7 @@ fn bad_breaker_variables_are_refused_naming_the_variable() {
         let err = config
             .apply_env(&MapEnv::from_pairs([(name, value)]))
             .unwrap_err();
-        assert_invalid(&err, name, value);
+        assert_names(&err, name, value);
         assert_eq!(config, StaunchConfig::default(), "{name} changed nothing");
     }
 }
@@ -209,7 +192,7 @@ fn bad_breaker_values_in_toml_name_their_field() {
     ] {
         let err =
             StaunchConfig::from_toml_str(&format!("[circuit_breaker]\n{text}\n")).unwrap_err();
-        assert_invalid(&err, field, value);
+        assert_names(&err, field, value);
     }
 }
 
@@ -236,7 +219,7 @@ fn bad_budget_and_metrics_values_in_toml_name_their_field() {
         ("[metrics]\nmax_endpoints = 0", "metrics.max_endpoints", "0"),
     ] {
         let err = StaunchConfig::from_toml_str(text).unwrap_err();
-        assert_invalid(&err, field, value);
+        assert_names(&err, field, value);
     }
 }
 
@@ -251,7 +234,7 @@ fn unknown_keys_in_new_sections_are_refused_with_their_name() {
         ("[metrics]\nretension = \"24h\"", "metrics.retension"),
     ] {
         let err = StaunchConfig::from_toml_str(text).unwrap_err();
-        assert_invalid(&err, field, "unknown key");
+        assert_names(&err, field, "unknown key");
     }
 }
 

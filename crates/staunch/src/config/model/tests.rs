@@ -8,7 +8,9 @@ fn invalid(text: &str) -> ConfigError {
     StaunchConfig::from_toml_str(text).unwrap_err()
 }
 
-fn assert_names(err: &ConfigError, field: &str, value: &str) {
+/// Asserts `err` is `Invalid` naming `field`, showing `value`, and saying
+/// what is allowed.
+pub(super) fn assert_names(err: &ConfigError, field: &str, value: &str) {
     match err {
         ConfigError::Invalid {
             field: f,

@@ -56,23 +56,38 @@ impl<A> Failover<A> {
             op,
             classifier: RetryAll,
             hook: NoHook,
+            mode: Sequential,
         }
     }
 }
 
-/// An async call over a [`Failover`], from [`Failover::call_async`].
+/// An async call over a [`Failover`], from [`Failover::call_async`]
+/// (mode [`Sequential`]) or [`Failover::call_hedged`] (mode [`Hedged`], see
+/// [`FailoverHedgedCall`](super::FailoverHedgedCall)). Both modes are
+/// configured alike; they differ in how `run` sends each attempt.
 #[must_use = "a call does nothing until `run` is awaited"]
-pub struct FailoverAsyncCall<'f, A, F, C = RetryAll, H = NoHook> {
-    failover: &'f Failover<A>,
-    policy: &'f RetryPolicy,
-    op: F,
-    classifier: C,
-    hook: H,
+pub struct FailoverAsyncCall<'f, A, F, C = RetryAll, H = NoHook, M = Sequential> {
+    pub(super) failover: &'f Failover<A>,
+    pub(super) policy: &'f RetryPolicy,
+    pub(super) op: F,
+    pub(super) classifier: C,
+    pub(super) hook: H,
+    pub(super) mode: M,
 }
 
-impl<'f, A, F, C, H> FailoverAsyncCall<'f, A, F, C, H> {
+/// The mode of a [`FailoverAsyncCall`] from [`Failover::call_async`]: each
+/// attempt goes to one endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sequential;
+
+/// The mode of a [`FailoverAsyncCall`] from [`Failover::call_hedged`]: a
+/// slow attempt is raced against the same operation on another endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hedged;
+
+impl<'f, A, F, C, H, M> FailoverAsyncCall<'f, A, F, C, H, M> {
     /// Retries only the errors `predicate` accepts; other errors are fatal.
-    pub fn when<T, E, Fut, P>(self, predicate: P) -> FailoverAsyncCall<'f, A, F, RetryIf<P>, H>
+    pub fn when<T, E, Fut, P>(self, predicate: P) -> FailoverAsyncCall<'f, A, F, RetryIf<P>, H, M>
     where
         F: FnMut(Target<A>) -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -83,19 +98,22 @@ impl<'f, A, F, C, H> FailoverAsyncCall<'f, A, F, C, H> {
 
     /// Sets the classifier (default: retry every `Err`). A retryable
     /// outcome counts as a failure of the endpoint; a fatal one does not.
-    pub fn classify<C2>(self, classifier: C2) -> FailoverAsyncCall<'f, A, F, C2, H> {
+    /// In a hedged call it also decides which leg of an attempt wins: the
+    /// first success or fatal outcome.
+    pub fn classify<C2>(self, classifier: C2) -> FailoverAsyncCall<'f, A, F, C2, H, M> {
         FailoverAsyncCall {
             failover: self.failover,
             policy: self.policy,
             op: self.op,
             classifier,
             hook: self.hook,
+            mode: self.mode,
         }
     }
 
     /// Calls `hook(attempt, delay, &error)` before each sleep that follows
     /// an error.
-    pub fn on_retry<T, E, Fut, N>(self, hook: N) -> FailoverAsyncCall<'f, A, F, C, FnHook<N>>
+    pub fn on_retry<T, E, Fut, N>(self, hook: N) -> FailoverAsyncCall<'f, A, F, C, FnHook<N>, M>
     where
         F: FnMut(Target<A>) -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -105,16 +123,19 @@ impl<'f, A, F, C, H> FailoverAsyncCall<'f, A, F, C, H> {
     }
 
     /// Sets a [`RetryHook`].
-    pub fn hook<H2>(self, hook: H2) -> FailoverAsyncCall<'f, A, F, C, H2> {
+    pub fn hook<H2>(self, hook: H2) -> FailoverAsyncCall<'f, A, F, C, H2, M> {
         FailoverAsyncCall {
             failover: self.failover,
             policy: self.policy,
             op: self.op,
             classifier: self.classifier,
             hook,
+            mode: self.mode,
         }
     }
+}
 
+impl<A, F, C, H> FailoverAsyncCall<'_, A, F, C, H, Sequential> {
     /// Runs the call: the operation's value, or why it gave up and where it
     /// last went. Attempt timeouts and the deadline work as in
     /// [`AsyncCall::run`](crate::retry::AsyncCall::run); a timed-out attempt
@@ -154,11 +175,12 @@ impl<'f, A, F, C, H> FailoverAsyncCall<'f, A, F, C, H> {
     }
 }
 
-impl<A, F, C, H> fmt::Debug for FailoverAsyncCall<'_, A, F, C, H> {
+impl<A, F, C, H, M: fmt::Debug> fmt::Debug for FailoverAsyncCall<'_, A, F, C, H, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FailoverAsyncCall")
             .field("failover", &self.failover)
             .field("policy", &self.policy)
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }

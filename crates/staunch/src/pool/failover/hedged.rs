@@ -2,14 +2,14 @@
 
 use std::fmt;
 use std::future::Future;
-use std::time::Duration;
 
+use super::asynchronous::{FailoverAsyncCall, Hedged};
 use super::error::FailoverError;
 use super::failover::Failover;
 use super::feedback::Feedback;
 use super::hedge_attempt::{hedged_attempt, HedgeEnv};
 use super::target::Target;
-use crate::retry::{Classify, FnHook, NoHook, RetryAll, RetryHook, RetryIf, RetryPolicy, Verdict};
+use crate::retry::{Classify, NoHook, RetryAll, RetryHook, RetryPolicy, Verdict};
 
 impl<A> Failover<A> {
     /// An async call under `policy` whose attempts are hedged by the
@@ -60,72 +60,23 @@ impl<A> Failover<A> {
         F: Fn(Target<A>) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        FailoverHedgedCall {
+        FailoverAsyncCall {
             failover: self,
             policy,
             op,
             classifier: RetryAll,
             hook: NoHook,
+            mode: Hedged,
         }
     }
 }
 
-/// A hedged async call over a [`Failover`], from [`Failover::call_hedged`].
-#[must_use = "a call does nothing until `run` is awaited"]
-pub struct FailoverHedgedCall<'f, A, F, C = RetryAll, H = NoHook> {
-    failover: &'f Failover<A>,
-    policy: &'f RetryPolicy,
-    op: F,
-    classifier: C,
-    hook: H,
-}
+/// A hedged async call over a [`Failover`], from [`Failover::call_hedged`]:
+/// a [`FailoverAsyncCall`] in mode [`Hedged`], configured the same way.
+pub type FailoverHedgedCall<'f, A, F, C = RetryAll, H = NoHook> =
+    FailoverAsyncCall<'f, A, F, C, H, Hedged>;
 
-impl<'f, A, F, C, H> FailoverHedgedCall<'f, A, F, C, H> {
-    /// Retries only the errors `predicate` accepts; other errors are fatal.
-    pub fn when<T, E, Fut, P>(self, predicate: P) -> FailoverHedgedCall<'f, A, F, RetryIf<P>, H>
-    where
-        F: Fn(Target<A>) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        P: Fn(&E) -> bool,
-    {
-        self.classify(RetryIf(predicate))
-    }
-
-    /// Sets the classifier (default: retry every `Err`). It also decides
-    /// which leg of a hedged attempt wins: the first success or fatal
-    /// outcome.
-    pub fn classify<C2>(self, classifier: C2) -> FailoverHedgedCall<'f, A, F, C2, H> {
-        FailoverHedgedCall {
-            failover: self.failover,
-            policy: self.policy,
-            op: self.op,
-            classifier,
-            hook: self.hook,
-        }
-    }
-
-    /// Calls `hook(attempt, delay, &error)` before each sleep that follows
-    /// an error.
-    pub fn on_retry<T, E, Fut, N>(self, hook: N) -> FailoverHedgedCall<'f, A, F, C, FnHook<N>>
-    where
-        F: Fn(Target<A>) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        N: FnMut(u32, Duration, &E),
-    {
-        self.hook(FnHook(hook))
-    }
-
-    /// Sets a [`RetryHook`].
-    pub fn hook<H2>(self, hook: H2) -> FailoverHedgedCall<'f, A, F, C, H2> {
-        FailoverHedgedCall {
-            failover: self.failover,
-            policy: self.policy,
-            op: self.op,
-            classifier: self.classifier,
-            hook,
-        }
-    }
-
+impl<A, F, C, H> FailoverAsyncCall<'_, A, F, C, H, Hedged> {
     /// Runs the call: the winning leg's value, or why it gave up and where
     /// it last went.
     pub async fn run<T, E, Fut>(self) -> Result<T, FailoverError<E>>
@@ -177,14 +128,5 @@ impl<T, E, C: Classify<T, E>> Classify<T, E> for ByRef<'_, C> {
     #[inline]
     fn classify(&self, outcome: &Result<T, E>) -> Verdict {
         self.0.classify(outcome)
-    }
-}
-
-impl<A, F, C, H> fmt::Debug for FailoverHedgedCall<'_, A, F, C, H> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FailoverHedgedCall")
-            .field("failover", &self.failover)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
     }
 }

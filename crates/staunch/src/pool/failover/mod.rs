@@ -69,7 +69,7 @@ mod run;
 mod target;
 
 #[cfg(feature = "tokio")]
-pub use asynchronous::FailoverAsyncCall;
+pub use asynchronous::{FailoverAsyncCall, Hedged, Sequential};
 pub use blocking::FailoverCall;
 pub use builder::FailoverBuilder;
 pub use config::PoolConfig;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::failover::Shared;
 use super::health::next_probe_in;
-use crate::breaker::{Outcome as BreakerOutcome, OwnedPermit};
+use crate::breaker::OwnedPermit;
 use crate::metrics::{AttemptOutcome, AttemptRecord, CallOutcome};
 use crate::pool::{EndpointEntry, InFlight, Outcome};
 use crate::retry::{StopReason, Verdict};
@@ -52,7 +52,7 @@ pub(crate) fn settle<A>(
     verdict: Verdict,
     timed_out: bool,
     error: Option<&dyn fmt::Display>,
-    breaker: Option<BreakerOutcome>,
+    breaker: Option<Outcome>,
 ) -> Settled {
     let failed = timed_out || verdict.is_retry();
     let latency = match (failed, error) {
@@ -62,9 +62,9 @@ pub(crate) fn settle<A>(
         (true, None) => guard.finish(Outcome::Failure),
     };
     let outcome = breaker.unwrap_or(if failed {
-        BreakerOutcome::Failure
+        Outcome::Failure
     } else {
-        BreakerOutcome::Success
+        Outcome::Success
     });
     permit.record_with_latency(outcome, latency);
     let outcome = match verdict {

@@ -10,7 +10,7 @@ use super::failover::Shared;
 use super::feedback::{Feedback, Report};
 use super::report::{emit_attempt, settle, try_begin, unavailable, AttemptReport, Settled};
 use super::target::Target;
-use crate::breaker::{Outcome as BreakerOutcome, OwnedPermit};
+use crate::breaker::{Outcome, OwnedPermit};
 use crate::metrics::AttemptOutcome;
 use crate::pool::{EndpointEntry, InFlight, SelectContext, Selected};
 use crate::retry::{AttemptRecord, RetryError, StopReason, Verdict};
@@ -60,7 +60,7 @@ struct Current<A> {
     guard: InFlight<A>,
     permit: OwnedPermit,
     /// What its breaker records, when the caller said so.
-    breaker: Option<BreakerOutcome>,
+    breaker: Option<Outcome>,
 }
 
 impl<'a, A> FailoverRun<'a, A> {
@@ -154,7 +154,7 @@ impl<'a, A> FailoverRun<'a, A> {
     /// assert!(matches!(step, Step::Retry { .. }));
     /// assert_eq!(registry.get(first.id()).state(), CircuitState::Closed);
     /// ```
-    pub fn set_breaker_outcome(&mut self, outcome: BreakerOutcome) {
+    pub fn set_breaker_outcome(&mut self, outcome: Outcome) {
         if let Some(current) = &mut self.current {
             current.breaker = Some(outcome);
         }

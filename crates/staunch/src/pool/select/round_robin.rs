@@ -9,7 +9,8 @@ use super::{Candidates, Strategy};
 /// Each selection takes the next endpoint in pool order, wrapping around.
 ///
 /// One shared counter drives every caller; an ineligible endpoint is skipped
-/// in favour of the next eligible one. O(1) when nothing is excluded.
+/// in favour of the next eligible one, and a selection that finds none
+/// leaves the counter where it was. O(1) when nothing is excluded.
 ///
 /// ```
 /// use staunch::pool::{Endpoint, Pool, RoundRobin, SelectContext};
@@ -44,9 +45,15 @@ impl<A> Strategy<A> for RoundRobin {
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed) % n;
         if candidates.is_eligible(i) {
-            Some(i)
-        } else {
-            candidates.next_eligible(i + 1)
+            return Some(i);
         }
+        let chosen = candidates.next_eligible(i + 1);
+        if chosen.is_none() {
+            // No turn was taken: the pool asks again without its exclusions
+            // once every endpoint was tried, and that second pass must see
+            // the same position, or the rotation would skip an endpoint.
+            self.next.fetch_sub(1, Ordering::Relaxed);
+        }
+        chosen
     }
 }
