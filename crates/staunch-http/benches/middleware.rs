@@ -1,6 +1,8 @@
 //! The cost of the middleware on the success path, against a local server:
 //! a plain reqwest client, staunch (retry + per-host breaker), and
-//! reqwest-retry's `RetryTransientMiddleware`, in the same run. The client
+//! reqwest-retry's `RetryTransientMiddleware`, in the same run, plus
+//! `empty_middleware_stack` (a `reqwest-middleware` client with no
+//! middleware) to show what the stack itself costs. The client
 //! and the server share one thread, whose CPU time is what is measured (see
 //! `cpu_time_of`).
 //!
@@ -73,6 +75,9 @@ fn reqwest_success(c: &mut Criterion) {
     let staunch = ClientBuilder::new(plain_client())
         .with(StaunchMiddleware::new(HttpPolicy::default()))
         .build();
+    // The middleware stack with nothing in it: what any reqwest-middleware
+    // integration costs before its own work.
+    let empty_stack = ClientBuilder::new(plain_client()).build();
     let retry_policy = ExponentialBackoff::builder().build_with_max_retries(2);
     let reqwest_retry = ClientBuilder::new(plain_client())
         .with(RetryTransientMiddleware::new_with_policy(retry_policy))
@@ -91,6 +96,14 @@ fn reqwest_success(c: &mut Criterion) {
         b.iter_custom(|iters| {
             cpu_time_of(&rt, iters, || async {
                 let response = staunch.get(&url).send().await.unwrap();
+                response.bytes().await.unwrap()
+            })
+        });
+    });
+    group.bench_function("empty_middleware_stack", |b| {
+        b.iter_custom(|iters| {
+            cpu_time_of(&rt, iters, || async {
+                let response = empty_stack.get(&url).send().await.unwrap();
                 response.bytes().await.unwrap()
             })
         });

@@ -41,7 +41,8 @@ pub(crate) struct Guard<'a> {
     /// Boxed: calls without a pool keep a small future.
     failover: Option<Box<FailoverRun<'a, BaseUrl>>>,
     budget: Option<&'a RetryBudget>,
-    report: Option<Report<'a>>,
+    /// Boxed: calls without metrics keep a small future.
+    report: Option<Box<Report<'a>>>,
 }
 
 impl<'a> Guard<'a> {
@@ -52,13 +53,15 @@ impl<'a> Guard<'a> {
         breaker: Option<&'a Breaker>,
         key: Option<&str>,
     ) -> Self {
-        let report = policy.metrics.as_deref().map(|sink| Report {
-            sink,
-            clock: &*policy.clock,
-            call_id: NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed),
-            endpoint: key.map(EndpointId::from),
-            started: now(),
-            delay_before: Duration::ZERO,
+        let report = policy.metrics.as_deref().map(|sink| {
+            Box::new(Report {
+                sink,
+                clock: &*policy.clock,
+                call_id: NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed),
+                endpoint: key.map(EndpointId::from),
+                started: now(),
+                delay_before: Duration::ZERO,
+            })
         });
         let budget = policy.budget.as_deref();
         if let Some(budget) = budget {

@@ -1,6 +1,6 @@
 //! [`Plan`]: what one request's call needs to know before it starts.
 
-use std::borrow::Cow;
+use std::ops::Deref;
 
 use http::{HeaderMap, Method};
 use staunch::pool::Pool;
@@ -28,12 +28,35 @@ impl Body {
     }
 }
 
+/// The retry policy of one call: the policy's own, or a copy changed by the
+/// request's options. The copy is boxed: it is rare, and the call's future
+/// (which holds the plan and is moved while it is set up) stays small.
+#[derive(Debug)]
+pub(crate) enum CallPolicy<'p> {
+    /// The policy's retry policy, as it is.
+    Shared(&'p RetryPolicy),
+    /// A copy with the request's overrides.
+    Overridden(Box<RetryPolicy>),
+}
+
+impl Deref for CallPolicy<'_> {
+    type Target = RetryPolicy;
+
+    #[inline]
+    fn deref(&self) -> &RetryPolicy {
+        match self {
+            Self::Shared(policy) => policy,
+            Self::Overridden(policy) => policy,
+        }
+    }
+}
+
 /// One request's call: its retry policy (with the request's overrides), its
 /// retry safety, whether its body replays, and its endpoint key or, with a
 /// pool, its route under each base URL.
 #[derive(Debug)]
 pub(crate) struct Plan<'p> {
-    pub(crate) retry: Cow<'p, RetryPolicy>,
+    pub(crate) retry: CallPolicy<'p>,
     pub(crate) safety: RetrySafety,
     pub(crate) body: Body,
     /// `scheme://host:port`, made only when breakers or metrics need it
@@ -55,8 +78,10 @@ impl<'p> Plan<'p> {
         key: impl FnOnce() -> String,
     ) -> Self {
         let retry = match options {
-            Some(o) if changes_policy(o) => Cow::Owned(apply(o, &policy.retry)),
-            _ => Cow::Borrowed(&policy.retry),
+            Some(o) if changes_policy(o) => {
+                CallPolicy::Overridden(Box::new(apply(o, &policy.retry)))
+            }
+            _ => CallPolicy::Shared(&policy.retry),
         };
         let opt_in = match options.and_then(RequestOptions::idempotent) {
             Some(word) => Some(word),

@@ -100,10 +100,15 @@ where
                 path = request.uri().path(),
             );
             let mut transport = ServiceTransport::ready(service);
-            match execute(policy, &plan, &mut transport, request)
-                .instrument(span)
-                .await
-            {
+            let finished = if span.is_disabled() {
+                // Nobody listens: no span to enter and leave on every poll.
+                execute(policy, &plan, &mut transport, request).await
+            } else {
+                execute(policy, &plan, &mut transport, request)
+                    .instrument(span)
+                    .await
+            };
+            match finished {
                 Finished::Response(response) => Ok(response),
                 Finished::Failed(error) => Err(error),
                 Finished::GaveUp(error) => Err(error.into()),

@@ -124,9 +124,14 @@ impl Middleware for StaunchMiddleware {
             path = url.path(),
         );
         let mut transport = NextTransport::new(next, extensions);
-        let finished = execute(policy, &plan, &mut transport, request)
-            .instrument(span)
-            .await;
+        let finished = if span.is_disabled() {
+            // Nobody listens: no span to enter and leave on every poll.
+            execute(policy, &plan, &mut transport, request).await
+        } else {
+            execute(policy, &plan, &mut transport, request)
+                .instrument(span)
+                .await
+        };
         match finished {
             Finished::Response(response) => Ok(response),
             Finished::Failed(error) => Err(error),

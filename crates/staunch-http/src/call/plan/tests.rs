@@ -25,7 +25,7 @@ fn idempotency_alone_does_not_copy_the_policy() {
         Body::Replayable,
         String::new,
     );
-    assert!(matches!(plan.retry, Cow::Borrowed(_)));
+    assert!(matches!(plan.retry, CallPolicy::Shared(_)));
     let deadline = RequestOptions::new().with_deadline(Duration::from_secs(1));
     let plan = Plan::new(
         &policy,
