@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use http::{HeaderMap, StatusCode};
 use staunch::retry::{Step, StopReason};
+use tracing::Instrument;
 
 use crate::{BaseUrl, BoxError, Error, ErrorKind, HttpPolicy};
 use guard::Guard;
@@ -127,6 +128,24 @@ pub(crate) async fn execute<T: Transport>(
             };
             Box::pin(call.rest(transport, resume)).await
         }
+    }
+}
+
+/// [`execute`] inside the call's `span`; when nobody listens the span
+/// wrapper is left out, so that no span is entered and left on every poll.
+pub(crate) async fn execute_in_span<T: Transport>(
+    span: tracing::Span,
+    policy: &HttpPolicy,
+    plan: &Plan<'_>,
+    transport: &mut T,
+    request: T::Request,
+) -> Finished<T::Response, T::Error> {
+    if span.is_disabled() {
+        execute(policy, plan, transport, request).await
+    } else {
+        execute(policy, plan, transport, request)
+            .instrument(span)
+            .await
     }
 }
 

@@ -5,11 +5,10 @@ use std::task::{Context, Poll};
 
 use http::{header, Request, Response};
 use tower_service::Service;
-use tracing::Instrument;
 
 use super::transport::ServiceTransport;
 use super::{ReplayBody, ResponseFuture};
-use crate::call::{endpoint_key, execute, Body, Finished, Plan, Route};
+use crate::call::{endpoint_key, execute_in_span, Body, Finished, Plan, Route};
 use crate::{BaseUrl, BoxError, HttpPolicy, RequestOptions};
 use staunch::pool::Pool;
 
@@ -100,14 +99,7 @@ where
                 path = request.uri().path(),
             );
             let mut transport = ServiceTransport::ready(service);
-            let finished = if span.is_disabled() {
-                // Nobody listens: no span to enter and leave on every poll.
-                execute(policy, &plan, &mut transport, request).await
-            } else {
-                execute(policy, &plan, &mut transport, request)
-                    .instrument(span)
-                    .await
-            };
+            let finished = execute_in_span(span, policy, &plan, &mut transport, request).await;
             match finished {
                 Finished::Response(response) => Ok(response),
                 Finished::Failed(error) => Err(error),

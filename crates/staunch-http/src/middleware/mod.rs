@@ -7,9 +7,8 @@ use std::sync::Arc;
 use http::Extensions;
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
-use tracing::Instrument;
 
-use crate::call::{endpoint_key, execute, Body, Finished, Plan, Route};
+use crate::call::{endpoint_key, execute_in_span, Body, Finished, Plan, Route};
 use crate::{Error, HttpPolicy, RequestOptions};
 use transport::NextTransport;
 
@@ -124,14 +123,7 @@ impl Middleware for StaunchMiddleware {
             path = url.path(),
         );
         let mut transport = NextTransport::new(next, extensions);
-        let finished = if span.is_disabled() {
-            // Nobody listens: no span to enter and leave on every poll.
-            execute(policy, &plan, &mut transport, request).await
-        } else {
-            execute(policy, &plan, &mut transport, request)
-                .instrument(span)
-                .await
-        };
+        let finished = execute_in_span(span, policy, &plan, &mut transport, request).await;
         match finished {
             Finished::Response(response) => Ok(response),
             Finished::Failed(error) => Err(error),
