@@ -114,6 +114,9 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
+        // One `write` of a flattened buffer per response rather than a
+        // `writev` of head and body slices (see the upstream client).
+        .writev(false)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     let mut connection = pin!(connection);
