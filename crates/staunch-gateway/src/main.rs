@@ -6,6 +6,12 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use staunch_gateway::{Cli, Command};
 
+/// mimalloc: the proxy path allocates and frees small blocks (header maps,
+/// buffers, futures) on every request, across worker threads.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     staunch_gateway::cli::init_logging();

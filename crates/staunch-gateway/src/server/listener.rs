@@ -9,10 +9,11 @@ use http::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 
+use super::timer::ConnTimer;
 use super::workers::{OpenGuard, Workers};
 use super::Shared;
 use crate::proxy;
@@ -112,8 +113,11 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         }
     });
     let connection = http1::Builder::new()
-        .timer(TokioTimer::new())
+        .timer(ConnTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
+        // One `write` of a flattened buffer per response rather than a
+        // `writev` of head and body slices (see the upstream client).
+        .writev(false)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     let mut connection = pin!(connection);

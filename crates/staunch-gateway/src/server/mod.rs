@@ -4,6 +4,7 @@
 mod listener;
 mod shared;
 pub(crate) mod signals;
+mod timer;
 mod workers;
 
 use std::net::SocketAddr;
