@@ -16,9 +16,11 @@
 // `criterion_group!` generates a public function without docs.
 #![allow(missing_docs)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::convert::Infallible;
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,93 +28,30 @@ use cpu_time::ThreadTime;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use reqwest_middleware::ClientBuilder;
-use reqwest_retry::policies::ExponentialBackoff;
-use reqwest_retry::RetryTransientMiddleware;
-use staunch_http::{HttpPolicy, StaunchLayer, StaunchMiddleware};
-use tokio::net::TcpListener;
+use staunch_http::{HttpPolicy, StaunchLayer};
 use tower::{Layer, ServiceExt};
 
-/// A server answering 200 `ok` to everything, on the bench's runtime.
-async fn start_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service = service_fn(|_req: Request<Incoming>| async {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
 fn reqwest_success(c: &mut Criterion) {
-    // One thread runs the client and the server: every iteration is the
-    // same CPU work, without cross-thread wake-ups, whose timing on a small
-    // machine varies more than the middleware costs.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let addr = rt.block_on(start_server());
-    let url = format!("http://{addr}/item");
-
-    let bare = plain_client();
-    let staunch = ClientBuilder::new(plain_client())
-        .with(StaunchMiddleware::new(HttpPolicy::default()))
-        .build();
-    // The middleware stack with nothing in it: what any reqwest-middleware
-    // integration costs before its own work.
-    let empty_stack = ClientBuilder::new(plain_client()).build();
-    let retry_policy = ExponentialBackoff::builder().build_with_max_retries(2);
-    let reqwest_retry = ClientBuilder::new(plain_client())
-        .with(RetryTransientMiddleware::new_with_policy(retry_policy))
-        .build();
+    let rt = support::runtime();
+    let url = format!("http://{}/item", rt.block_on(support::start_server()));
+    let clients = support::Clients::new();
 
     let mut group = c.benchmark_group("reqwest_success");
     group.bench_function("bare", |b| {
-        b.iter_custom(|iters| {
-            cpu_time_of(&rt, iters, || async {
-                let response = bare.get(&url).send().await.unwrap();
-                response.bytes().await.unwrap()
-            })
-        });
+        b.iter_custom(|iters| cpu_time_of(&rt, iters, || support::get_bare(&clients.bare, &url)));
     });
     group.bench_function("staunch", |b| {
-        b.iter_custom(|iters| {
-            cpu_time_of(&rt, iters, || async {
-                let response = staunch.get(&url).send().await.unwrap();
-                response.bytes().await.unwrap()
-            })
-        });
+        b.iter_custom(|iters| cpu_time_of(&rt, iters, || support::get_via(&clients.staunch, &url)));
     });
     group.bench_function("empty_middleware_stack", |b| {
         b.iter_custom(|iters| {
-            cpu_time_of(&rt, iters, || async {
-                let response = empty_stack.get(&url).send().await.unwrap();
-                response.bytes().await.unwrap()
-            })
+            cpu_time_of(&rt, iters, || support::get_via(&clients.empty_stack, &url))
         });
     });
     group.bench_function("reqwest_retry", |b| {
         b.iter_custom(|iters| {
-            cpu_time_of(&rt, iters, || async {
-                let response = reqwest_retry.get(&url).send().await.unwrap();
-                response.bytes().await.unwrap()
+            cpu_time_of(&rt, iters, || {
+                support::get_via(&clients.reqwest_retry, &url)
             })
         });
     });

@@ -187,3 +187,35 @@ fn keys_of_any_displayable_type_work() {
     assert_eq!(registry.get(&8080).key(), "8080");
     assert!(registry.find(&8080).is_some());
 }
+
+#[test]
+fn generation_changes_only_when_a_breaker_is_replaced() {
+    let (registry, _clock) = registry();
+    let start = registry.generation();
+    registry.get("a");
+    trip(&registry, "a");
+    registry.reset("a");
+    registry.isolate("b");
+    assert_eq!(
+        registry.generation(),
+        start,
+        "new keys and state changes keep it"
+    );
+    let override_config = BreakerConfig::default().with_consecutive_failures(2);
+    registry
+        .set_override("c".to_owned(), override_config.clone())
+        .unwrap();
+    assert_eq!(registry.generation(), start, "no breaker for `c` yet");
+    registry
+        .set_override("a".to_owned(), override_config)
+        .unwrap();
+    let replaced = registry.generation();
+    assert_ne!(replaced, start);
+    assert_eq!(registry.clone().generation(), replaced, "clones share it");
+    let (other, _clock) = self::registry();
+    assert_ne!(
+        other.generation(),
+        registry.generation(),
+        "registries differ"
+    );
+}

@@ -51,14 +51,14 @@ impl<'a> Guard<'a> {
     pub(crate) fn new(
         policy: &'a HttpPolicy,
         breaker: Option<&'a Breaker>,
-        key: Option<&str>,
+        key: Option<&Arc<str>>,
     ) -> Self {
         let report = policy.metrics.as_deref().map(|sink| {
             Box::new(Report {
                 sink,
                 clock: &*policy.clock,
                 call_id: NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed),
-                endpoint: key.map(EndpointId::from),
+                endpoint: key.map(Arc::clone),
                 started: now(),
                 delay_before: Duration::ZERO,
             })

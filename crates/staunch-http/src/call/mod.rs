@@ -8,20 +8,23 @@
 //! are the engine's: this loop only sends, times, classifies and sleeps.
 
 mod guard;
+mod host;
 mod plan;
 mod route;
 mod run;
 
 use std::future::Future;
+use std::ops::Deref;
 use std::time::Instant;
 
 use http::{HeaderMap, StatusCode};
 use staunch::retry::{Step, StopReason};
-use tracing::Instrument;
+use tracing::instrument::{Instrument, Instrumented};
 
 use crate::{BaseUrl, BoxError, Error, ErrorKind, HttpPolicy};
 use guard::Guard;
-pub(crate) use plan::{endpoint_key, Body, Plan};
+pub(crate) use host::{Host, HostLookup};
+pub(crate) use plan::{Body, Plan};
 pub(crate) use route::Route;
 use run::{Call, Resume};
 
@@ -40,6 +43,8 @@ pub(crate) trait Transport {
     type Response;
     /// The failure of an attempt.
     type Error;
+    /// What a call returns to the integration's caller.
+    type Output;
 
     /// A response's status.
     fn status(response: &Self::Response) -> StatusCode;
@@ -61,6 +66,8 @@ pub(crate) trait Transport {
         base: &BaseUrl,
         route: &Route,
     ) -> Result<(), Self::Error>;
+    /// A finished call as the integration returns it.
+    fn output(finished: Finished<Self::Response, Self::Error>) -> Self::Output;
     /// Sends one attempt.
     fn send(
         &mut self,
@@ -80,73 +87,91 @@ pub(crate) enum Finished<R, E> {
 }
 
 /// Runs one call: sends `request` through `transport` until the policy, the
-/// classifier or the guard says stop.
+/// classifier or the guard says stop, inside `span` (or no span when nobody
+/// listens).
 ///
 /// The common case, a first attempt without a time limit that succeeds,
-/// stays in this small future; a call that needs a timer (a time limit or a
+/// stays in this future; a call that needs a timer (a time limit or a
 /// retry) continues in [`Call::rest`], boxed, so that its state does not
 /// weigh on every call.
-pub(crate) async fn execute<T: Transport>(
-    policy: &HttpPolicy,
-    plan: &Plan<'_>,
-    transport: &mut T,
+///
+/// The integrations box this future on every request, so its size decides
+/// what that allocation and its copies cost; it is kept small on purpose.
+/// It owns its policy (a reference or an `Arc`), plan and transport, so
+/// that the integration needs no future of its own around it, and it is an
+/// `async` block rather than an `async fn`, which would keep a second slot
+/// for each argument. A value that is borrowed stays in the future until
+/// its scope ends, so the request is aimed and sent by [`send_first`] and
+/// the outcome of the first attempt has its own scope.
+#[allow(clippy::manual_async_fn)] // an `async fn` keeps a second slot per argument
+pub(crate) fn execute<'a, T, P>(
+    span: tracing::Span,
+    policy: P,
+    plan: Plan,
+    mut transport: T,
     request: T::Request,
-) -> Finished<T::Response, T::Error> {
-    let breaker = match (&policy.breakers, &plan.key) {
-        (Some(registry), Some(key)) => Some(registry.get(key.as_str())),
-        _ => None,
-    };
-    let template = if plan.may_resend() {
-        transport.replay(&request)
+) -> Instrumented<impl Future<Output = T::Output> + 'a>
+where
+    T: Transport + 'a,
+    P: Deref<Target = HttpPolicy> + 'a,
+{
+    let span = if span.is_disabled() {
+        tracing::Span::none()
     } else {
-        None
+        span
     };
-    let guard = Guard::new(policy, breaker.as_ref(), plan.key.as_deref());
-    let mut call = Call::new(policy, plan, template, guard);
-    let limit = match call.begin() {
-        Ok(limit) => limit,
-        Err(reason) => return stopped::<T>(0, reason, None, None),
-    };
-    if limit.is_some() {
-        return Box::pin(call.rest(transport, Resume::Send(request, limit))).await;
+    async move {
+        let policy = &*policy;
+        let plan = &plan;
+        let template = if plan.may_resend(policy) {
+            transport.replay(&request)
+        } else {
+            None
+        };
+        let guard = Guard::new(policy, plan.host.breaker.as_ref(), plan.host.key.as_ref());
+        let mut call = Call::new(policy, plan, template, guard);
+        let limit = match call.begin() {
+            Ok(limit) => limit,
+            Err(reason) => return T::output(stopped::<T>(0, reason, None, None)),
+        };
+        let resume = if limit.is_some() {
+            Resume::Send(request, limit)
+        } else {
+            let started = call.start();
+            let outcome = Some(match send_first(&call, &mut transport, request) {
+                Ok(sending) => sending.await,
+                Err(error) => Err(error),
+            });
+            let (step, kind) = call.judge(&outcome, started);
+            match step {
+                Step::Done => return T::output(finished::<T>(outcome)),
+                Step::Stop(reason) => return T::output(stopped::<T>(1, reason, outcome, kind)),
+                Step::Retry { delay } => {
+                    call.will_retry(delay, &outcome, kind);
+                    Resume::Sleep {
+                        last: outcome,
+                        kind,
+                        delay,
+                    }
+                }
+            }
+        };
+        T::output(Box::pin(call.rest(&mut transport, resume)).await)
     }
-    let started = call.start();
-    let outcome = Some(match call.aim(transport, request) {
-        Ok(request) => transport.send(request).await,
-        Err(error) => Err(error),
-    });
-    let (step, kind) = call.judge(&outcome, started);
-    match step {
-        Step::Done => finished::<T>(outcome),
-        Step::Stop(reason) => stopped::<T>(1, reason, outcome, kind),
-        Step::Retry { delay } => {
-            call.will_retry(delay, &outcome, kind);
-            let resume = Resume::Sleep {
-                last: outcome,
-                kind,
-                delay,
-            };
-            Box::pin(call.rest(transport, resume)).await
-        }
-    }
+    .instrument(span)
 }
 
-/// [`execute`] inside the call's `span`; when nobody listens the span
-/// wrapper is left out, so that no span is entered and left on every poll.
-pub(crate) async fn execute_in_span<T: Transport>(
-    span: tracing::Span,
-    policy: &HttpPolicy,
-    plan: &Plan<'_>,
-    transport: &mut T,
+/// The first attempt's send, with `request` aimed at its base URL: a plain
+/// function, so that the request does not stay in the caller's future
+/// while the response is awaited.
+#[inline]
+fn send_first<'t, T: Transport>(
+    call: &Call<'_, T>,
+    transport: &'t mut T,
     request: T::Request,
-) -> Finished<T::Response, T::Error> {
-    if span.is_disabled() {
-        execute(policy, plan, transport, request).await
-    } else {
-        execute(policy, plan, transport, request)
-            .instrument(span)
-            .await
-    }
+) -> Result<impl Future<Output = Result<T::Response, T::Error>> + Send + 't, T::Error> {
+    let request = call.aim(transport, request)?;
+    Ok(transport.send(request))
 }
 
 /// The end of a call whose last attempt succeeded with `outcome`.

@@ -1,11 +1,10 @@
 //! [`Plan`]: what one request's call needs to know before it starts.
 
-use std::ops::Deref;
-
 use http::{HeaderMap, Method};
 use staunch::pool::Pool;
 use staunch::retry::{RetryPolicy, Verdict};
 
+use super::host::{Host, HostLookup};
 use super::route::Route;
 use crate::{BaseUrl, ErrorKind, HttpPolicy, RequestOptions, RetrySafety};
 
@@ -28,72 +27,59 @@ impl Body {
     }
 }
 
-/// The retry policy of one call: the policy's own, or a copy changed by the
-/// request's options. The copy is boxed: it is rare, and the call's future
-/// (which holds the plan and is moved while it is set up) stays small.
-#[derive(Debug)]
-pub(crate) enum CallPolicy<'p> {
-    /// The policy's retry policy, as it is.
-    Shared(&'p RetryPolicy),
-    /// A copy with the request's overrides.
-    Overridden(Box<RetryPolicy>),
-}
-
-impl Deref for CallPolicy<'_> {
-    type Target = RetryPolicy;
-
-    #[inline]
-    fn deref(&self) -> &RetryPolicy {
-        match self {
-            Self::Shared(policy) => policy,
-            Self::Overridden(policy) => policy,
-        }
-    }
-}
-
 /// One request's call: its retry policy (with the request's overrides), its
 /// retry safety, whether its body replays, and its endpoint key or, with a
 /// pool, its route under each base URL.
+///
+/// A plan borrows nothing: the call's future owns it next to its policy.
 #[derive(Debug)]
-pub(crate) struct Plan<'p> {
-    pub(crate) retry: CallPolicy<'p>,
+pub(crate) struct Plan {
+    /// The policy's retry policy with the request's overrides, boxed (it is
+    /// rare, and the call's future stays small); `None`: the policy's own.
+    overridden: Option<Box<RetryPolicy>>,
     pub(crate) safety: RetrySafety,
     pub(crate) body: Body,
-    /// `scheme://host:port`, made only when breakers or metrics need it
-    /// and there is no pool.
-    pub(crate) key: Option<String>,
+    /// The host's key (when metrics need it) and breaker (when there are
+    /// breakers); neither with a pool, whose endpoints have their own.
+    pub(crate) host: Host,
     /// The request's path relative to the pool, when there is one.
     pub(crate) route: Option<Route>,
 }
 
-impl<'p> Plan<'p> {
+impl Plan {
     /// The plan of a request with this method, headers, options and body;
-    /// `key` makes the endpoint key when it is needed.
-    pub(crate) fn new(
+    /// `host` finds the request's [`Host`] when breakers or metrics need it.
+    pub(crate) fn new<'p>(
         policy: &'p HttpPolicy,
         method: &Method,
         headers: &HeaderMap,
         options: Option<&RequestOptions>,
         body: Body,
-        key: impl FnOnce() -> String,
+        host: impl FnOnce(HostLookup<'p>) -> Host,
     ) -> Self {
-        let retry = match options {
-            Some(o) if changes_policy(o) => {
-                CallPolicy::Overridden(Box::new(apply(o, &policy.retry)))
-            }
-            _ => CallPolicy::Shared(&policy.retry),
+        let overridden = match options {
+            Some(o) if changes_policy(o) => Some(Box::new(apply(o, &policy.retry))),
+            _ => None,
         };
         let opt_in = match options.and_then(RequestOptions::idempotent) {
             Some(word) => Some(word),
             None => policy.retry_non_idempotent.then_some(true),
         };
-        let needs_key =
-            (policy.breakers.is_some() || policy.metrics.is_some()) && policy.failover.is_none();
+        let lookup = HostLookup {
+            registry: policy.breakers.as_ref(),
+            want_key: policy.metrics.is_some(),
+        };
+        let needs_host =
+            (lookup.registry.is_some() || lookup.want_key) && policy.failover.is_none();
         Self {
-            retry,
+            overridden,
             safety: RetrySafety::of(method, headers, opt_in),
             body,
-            key: needs_key.then(key),
+            host: if needs_host {
+                host(lookup)
+            } else {
+                Host::default()
+            },
             route: None,
         }
     }
@@ -111,9 +97,16 @@ impl<'p> Plan<'p> {
         self
     }
 
+    /// The call's retry policy: `policy`'s, or the request's overrides of
+    /// it.
+    #[inline]
+    pub(crate) fn retry<'s>(&'s self, policy: &'s HttpPolicy) -> &'s RetryPolicy {
+        self.overridden.as_deref().unwrap_or(&policy.retry)
+    }
+
     /// Whether a later attempt may need a copy of the request.
-    pub(crate) fn may_resend(&self) -> bool {
-        self.body == Body::Replayable && self.retry.max_attempts() > 1
+    pub(crate) fn may_resend(&self, policy: &HttpPolicy) -> bool {
+        self.body == Body::Replayable && self.retry(policy).max_attempts() > 1
     }
 
     /// The classifier's verdict after the request's own rules: a retry is
@@ -160,38 +153,6 @@ fn apply(options: &RequestOptions, base: &RetryPolicy) -> RetryPolicy {
         builder = builder.with_deadline(d);
     }
     builder.build()
-}
-
-/// `scheme://host:port`, the key of a host's breaker and metrics. Built by
-/// hand: it is made on every call that has breakers or metrics.
-pub(crate) fn endpoint_key(scheme: &str, host: &str, port: Option<u16>) -> String {
-    let port = port.or(match scheme {
-        "http" | "ws" => Some(80),
-        "https" | "wss" => Some(443),
-        _ => None,
-    });
-    let mut key = String::with_capacity(scheme.len() + host.len() + 9);
-    key.push_str(scheme);
-    key.push_str("://");
-    key.push_str(host);
-    if let Some(port) = port {
-        key.push(':');
-        let mut digits = [0u8; 5];
-        let mut start = digits.len();
-        let mut rest = port;
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        for &d in &digits[start..] {
-            key.push(char::from(d));
-        }
-    }
-    key
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub(super) enum Resume<Req, R, E> {
 /// send the request again.
 pub(super) struct Call<'a, T: Transport> {
     policy: &'a HttpPolicy,
-    plan: &'a Plan<'a>,
+    plan: &'a Plan,
     template: Option<T::Request>,
     can_resend: bool,
     run: RetryRun<'a, Guard<'a>>,
@@ -38,7 +38,7 @@ impl<'a, T: Transport> Call<'a, T> {
     /// again (if it can be sent again) and its guard.
     pub(super) fn new(
         policy: &'a HttpPolicy,
-        plan: &'a Plan<'a>,
+        plan: &'a Plan,
         template: Option<T::Request>,
         guard: Guard<'a>,
     ) -> Self {
@@ -46,9 +46,9 @@ impl<'a, T: Transport> Call<'a, T> {
             policy,
             plan,
             // With one attempt allowed the policy stops by itself (exhausted).
-            can_resend: template.is_some() || plan.retry.max_attempts() <= 1,
+            can_resend: template.is_some() || plan.retry(policy).max_attempts() <= 1,
             template,
-            run: RetryRun::new(&plan.retry, guard, now),
+            run: RetryRun::new(plan.retry(policy), guard, now),
             timed: policy.metrics.is_some() || tracing::enabled!(tracing::Level::DEBUG),
         }
     }
@@ -133,7 +133,7 @@ impl<'a, T: Transport> Call<'a, T> {
         };
         tracing::info!(
             attempt = self.run.attempts(),
-            max_attempts = self.plan.retry.max_attempts(),
+            max_attempts = self.plan.retry(self.policy).max_attempts(),
             delay_ms = delay.as_secs_f64() * 1e3,
             status,
             error_kind = kind.map(ErrorKind::as_str),

@@ -8,7 +8,7 @@ use tower_service::Service;
 
 use super::transport::ServiceTransport;
 use super::{ReplayBody, ResponseFuture};
-use crate::call::{endpoint_key, execute_in_span, Body, Finished, Plan, Route};
+use crate::call::{execute, Body, Host, HostLookup, Plan, Route};
 use crate::{BaseUrl, BoxError, HttpPolicy, RequestOptions};
 use staunch::pool::Pool;
 
@@ -78,48 +78,41 @@ where
         // The ready service makes the first attempt; `self` keeps a fresh clone.
         let clone = self.inner.clone();
         let service = std::mem::replace(&mut self.inner, clone);
+        let policy = &*self.policy;
+        let options = request.extensions().get::<RequestOptions>();
+        let body = Body::of_len(request.body().replay_len(), policy.max_replay_body);
+        let plan = Plan::new(
+            policy,
+            request.method(),
+            request.headers(),
+            options,
+            body,
+            |lookup| host_of(&request, lookup),
+        )
+        .routed(policy, |pool| route_of(pool, &request));
+        let span = tracing::info_span!(
+            "http_call",
+            method = %request.method(),
+            host = request.uri().host(),
+            path = request.uri().path(),
+        );
+        let transport = ServiceTransport::ready(service);
         let policy = Arc::clone(&self.policy);
-        ResponseFuture::new(Box::pin(async move {
-            let policy = &*policy;
-            let options = request.extensions().get::<RequestOptions>().copied();
-            let body = Body::of_len(request.body().replay_len(), policy.max_replay_body);
-            let plan = Plan::new(
-                policy,
-                request.method(),
-                request.headers(),
-                options.as_ref(),
-                body,
-                || key_of(&request),
-            )
-            .routed(policy, |pool| route_of(pool, &request));
-            let span = tracing::info_span!(
-                "http_call",
-                method = %request.method(),
-                host = request.uri().host(),
-                path = request.uri().path(),
-            );
-            let mut transport = ServiceTransport::ready(service);
-            let finished = execute_in_span(span, policy, &plan, &mut transport, request).await;
-            match finished {
-                Finished::Response(response) => Ok(response),
-                Finished::Failed(error) => Err(error),
-                Finished::GaveUp(error) => Err(error.into()),
-            }
-        }))
+        ResponseFuture::new(Box::pin(execute(span, policy, plan, transport, request)))
     }
 }
 
-/// `scheme://host:port` of a request: from its URI, or from its `Host`
-/// header when the URI has no authority.
-fn key_of<B>(request: &Request<B>) -> String {
+/// The host of a request, `scheme://host:port`: from its URI, or from its
+/// `Host` header when the URI has no authority.
+fn host_of<B>(request: &Request<B>, lookup: HostLookup<'_>) -> Host {
     let uri = request.uri();
     let scheme = uri.scheme_str().unwrap_or("http");
     if let Some(host) = uri.host() {
-        return endpoint_key(scheme, host, uri.port_u16());
+        return lookup.of(scheme, host, uri.port_u16());
     }
     match host_header(request) {
-        Some(a) => endpoint_key(scheme, a.host(), a.port_u16()),
-        None => endpoint_key(scheme, "unknown", None),
+        Some(a) => lookup.of(scheme, a.host(), a.port_u16()),
+        None => lookup.of(scheme, "unknown", None),
     }
 }
 
@@ -160,16 +153,24 @@ fn host_header<B>(request: &Request<B>) -> Option<http::uri::Authority> {
 mod tests {
     use super::*;
 
+    fn key_of<B>(request: &Request<B>) -> Arc<str> {
+        let lookup = HostLookup {
+            registry: None,
+            want_key: true,
+        };
+        host_of(request, lookup).key.unwrap()
+    }
+
     #[test]
     fn key_comes_from_the_uri_or_the_host_header() {
         let absolute = Request::get("https://api.test/x").body(()).unwrap();
-        assert_eq!(key_of(&absolute), "https://api.test:443");
+        assert_eq!(&*key_of(&absolute), "https://api.test:443");
         let origin_form = Request::get("/x")
             .header(header::HOST, "backend:8080")
             .body(())
             .unwrap();
-        assert_eq!(key_of(&origin_form), "http://backend:8080");
+        assert_eq!(&*key_of(&origin_form), "http://backend:8080");
         let nothing = Request::get("/x").body(()).unwrap();
-        assert_eq!(key_of(&nothing), "http://unknown:80");
+        assert_eq!(&*key_of(&nothing), "http://unknown:80");
     }
 }

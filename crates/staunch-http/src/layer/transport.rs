@@ -8,7 +8,7 @@ use http::{header, HeaderMap, Request, Response, StatusCode, Uri};
 use tower_service::Service;
 
 use super::ReplayBody;
-use crate::call::{Route, Transport};
+use crate::call::{Finished, Route, Transport};
 use crate::{BaseUrl, BoxError, ErrorKind};
 
 /// The wrapped service; `ready` while the caller's `poll_ready` still
@@ -41,6 +41,7 @@ where
     type Request = Request<B>;
     type Response = Response<RB>;
     type Error = BoxError;
+    type Output = Result<Response<RB>, BoxError>;
 
     #[inline]
     fn status(response: &Response<RB>) -> StatusCode {
@@ -58,6 +59,14 @@ where
 
     fn into_box(error: BoxError) -> BoxError {
         error
+    }
+
+    fn output(finished: Finished<Response<RB>, BoxError>) -> Self::Output {
+        match finished {
+            Finished::Response(response) => Ok(response),
+            Finished::Failed(error) => Err(error),
+            Finished::GaveUp(error) => Err(error.into()),
+        }
     }
 
     fn replay(&self, request: &Request<B>) -> Option<Request<B>> {

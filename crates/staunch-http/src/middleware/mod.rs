@@ -2,13 +2,15 @@
 
 mod transport;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use http::Extensions;
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
-use crate::call::{endpoint_key, execute_in_span, Body, Finished, Plan, Route};
+use crate::call::{execute, Body, Plan, Route};
 use crate::{Error, HttpPolicy, RequestOptions};
 use transport::NextTransport;
 
@@ -74,16 +76,28 @@ impl StaunchMiddleware {
     }
 }
 
-#[async_trait::async_trait]
+/// The future of one call, as `reqwest-middleware` takes it.
+type HandleFuture<'a> =
+    Pin<Box<dyn Future<Output = reqwest_middleware::Result<Response>> + Send + 'a>>;
+
+/// Written out rather than with `#[async_trait]`: the plan is made before
+/// the call's future, and the future boxed is the engine's own, without a
+/// wrapper holding a second copy of the request (see [`execute`](crate::call)).
 impl Middleware for StaunchMiddleware {
-    async fn handle(
-        &self,
+    fn handle<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
         request: Request,
-        extensions: &mut Extensions,
-        next: Next<'_>,
-    ) -> reqwest_middleware::Result<Response> {
+        extensions: &'life1 mut Extensions,
+        next: Next<'life2>,
+    ) -> HandleFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
         let policy = &*self.policy;
-        let options = extensions.get::<RequestOptions>().copied();
+        let options = extensions.get::<RequestOptions>();
         let body = match request.body() {
             None => Body::Replayable,
             Some(body) => Body::of_len(
@@ -96,10 +110,10 @@ impl Middleware for StaunchMiddleware {
             policy,
             request.method(),
             request.headers(),
-            options.as_ref(),
+            options,
             body,
-            || {
-                endpoint_key(
+            |lookup| {
+                lookup.of(
                     url.scheme(),
                     url.host_str().unwrap_or(""),
                     url.port_or_known_default(),
@@ -122,15 +136,8 @@ impl Middleware for StaunchMiddleware {
             host = url.host_str(),
             path = url.path(),
         );
-        let mut transport = NextTransport::new(next, extensions);
-        let finished = execute_in_span(span, policy, &plan, &mut transport, request).await;
-        match finished {
-            Finished::Response(response) => Ok(response),
-            Finished::Failed(error) => Err(error),
-            Finished::GaveUp(error) => Err(reqwest_middleware::Error::Middleware(
-                anyhow::Error::new(error),
-            )),
-        }
+        let transport = NextTransport::new(next, extensions);
+        Box::pin(execute(span, policy, plan, transport, request))
     }
 }
 

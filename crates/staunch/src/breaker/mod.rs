@@ -67,7 +67,7 @@ pub use handle::Breaker;
 pub use observer::BreakerObserver;
 pub use owned::OwnedPermit;
 pub use permit::Permit;
-pub use registry::BreakerRegistry;
+pub use registry::{BreakerRegistry, Generation};
 pub use retry::{BreakerGuard, CountAs, VerdictCounts};
 pub use snapshot::Snapshot;
 pub use state::{CircuitState, Transition};

@@ -9,6 +9,7 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::observer::BreakerObserver;
@@ -43,6 +44,25 @@ struct Inner<K> {
     clock: Arc<dyn Clock>,
     map: BreakerMap<K>,
     writer: Mutex<Writer<K>>,
+    /// Unique among the registries of the process.
+    id: u64,
+    /// Bumped each time a key's breaker is replaced.
+    replaced: AtomicU64,
+}
+
+/// Ids of registries, for [`Generation`].
+static NEXT_REGISTRY_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Which breaker each key of a registry has, as a value that can be
+/// compared: it changes when a key's breaker is replaced
+/// ([`BreakerRegistry::set_override`] on an existing key), and two
+/// registries never have the same one. A caller that keeps the breakers it
+/// looked up (a per-thread cache in front of the registry) can go on using
+/// them while [`BreakerRegistry::generation`] returns the same value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Generation {
+    registry: u64,
+    replaced: u64,
 }
 
 struct Writer<K> {
@@ -82,6 +102,8 @@ where
                     overrides: HashMap::new(),
                     observers: Vec::new(),
                 }),
+                id: NEXT_REGISTRY_ID.fetch_add(1, Ordering::Relaxed),
+                replaced: AtomicU64::new(0),
             }),
         })
     }
@@ -102,8 +124,30 @@ where
         if self.inner.map.get(&key).is_some() {
             let breaker = self.build(&writer, &key);
             self.inner.map.insert(key, breaker);
+            self.inner.replaced.fetch_add(1, Ordering::Release);
         }
         Ok(())
+    }
+
+    /// Which breaker each key has, as a value that changes when one is
+    /// replaced: see [`Generation`]. One atomic load.
+    ///
+    /// ```
+    /// use staunch::breaker::{BreakerConfig, BreakerRegistry};
+    ///
+    /// let registry = BreakerRegistry::<String>::new(BreakerConfig::default()).unwrap();
+    /// let before = registry.generation();
+    /// registry.get("a").isolate();
+    /// assert_eq!(registry.generation(), before, "same breaker, new state");
+    /// registry.set_override("a".to_string(), BreakerConfig::default()).unwrap();
+    /// assert_ne!(registry.generation(), before, "`a` has a new breaker");
+    /// ```
+    #[inline]
+    pub fn generation(&self) -> Generation {
+        Generation {
+            registry: self.inner.id,
+            replaced: self.inner.replaced.load(Ordering::Acquire),
+        }
     }
 
     /// The default configuration of new breakers.

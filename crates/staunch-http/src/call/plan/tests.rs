@@ -1,4 +1,5 @@
 use super::*;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
@@ -23,9 +24,9 @@ fn idempotency_alone_does_not_copy_the_policy() {
         &HeaderMap::new(),
         Some(&word),
         Body::Replayable,
-        String::new,
+        |_| Host::default(),
     );
-    assert!(matches!(plan.retry, CallPolicy::Shared(_)));
+    assert!(plan.overridden.is_none());
     let deadline = RequestOptions::new().with_deadline(Duration::from_secs(1));
     let plan = Plan::new(
         &policy,
@@ -33,29 +34,9 @@ fn idempotency_alone_does_not_copy_the_policy() {
         &HeaderMap::new(),
         Some(&deadline),
         Body::Replayable,
-        String::new,
+        |_| Host::default(),
     );
-    assert_eq!(plan.retry.deadline(), Some(Duration::from_secs(1)));
-}
-
-#[test]
-fn key_fills_in_the_scheme_default_port() {
-    assert_eq!(endpoint_key("http", "api.test", None), "http://api.test:80");
-    assert_eq!(
-        endpoint_key("https", "api.test", None),
-        "https://api.test:443"
-    );
-    assert_eq!(
-        endpoint_key("http", "[::1]", Some(8080)),
-        "http://[::1]:8080"
-    );
-    assert_eq!(endpoint_key("unix", "sock", None), "unix://sock");
-    for port in [0, 7, 10, 99, 100, 65535] {
-        assert_eq!(
-            endpoint_key("http", "h", Some(port)),
-            format!("http://h:{port}")
-        );
-    }
+    assert_eq!(plan.retry(&policy).deadline(), Some(Duration::from_secs(1)));
 }
 
 #[test]
@@ -74,7 +55,7 @@ fn post_retries_only_failures_that_sent_nothing() {
         &HeaderMap::new(),
         None,
         Body::Replayable,
-        String::new,
+        |_| Host::default(),
     );
     assert_eq!(plan.gate(Verdict::RETRY, None, true), Verdict::Fatal);
     assert_eq!(
@@ -100,9 +81,9 @@ fn nothing_is_retried_without_a_copy_to_send() {
         &HeaderMap::new(),
         None,
         Body::Once,
-        String::new,
+        |_| Host::default(),
     );
-    assert!(!plan.may_resend());
+    assert!(!plan.may_resend(&policy));
     assert_eq!(
         plan.gate(Verdict::RETRY, Some(ErrorKind::Connect), false),
         Verdict::Fatal
@@ -121,7 +102,7 @@ fn policy_wide_opt_in_and_per_request_word() {
         &HeaderMap::new(),
         None,
         Body::Replayable,
-        String::new,
+        |_| Host::default(),
     );
     assert_eq!(plan.safety, RetrySafety::Always);
     let no = RequestOptions::new().with_idempotent(false);
@@ -131,31 +112,45 @@ fn policy_wide_opt_in_and_per_request_word() {
         &HeaderMap::new(),
         Some(&no),
         Body::Replayable,
-        String::new,
+        |_| Host::default(),
     );
     assert_eq!(plan.safety, RetrySafety::UnsentOnly);
 }
 
+/// The lookup each policy asks for, or `None` when it asks for none.
+fn lookup_asked_by(policy: &HttpPolicy) -> Option<(bool, bool)> {
+    let mut asked = None;
+    Plan::new(
+        policy,
+        &Method::GET,
+        &HeaderMap::new(),
+        None,
+        Body::Replayable,
+        |lookup| {
+            asked = Some((lookup.registry.is_some(), lookup.want_key));
+            Host::default()
+        },
+    );
+    asked
+}
+
 #[test]
-fn key_is_made_only_when_breakers_or_metrics_need_it() {
+fn host_is_looked_up_only_when_breakers_or_metrics_need_it() {
     let bare = HttpPolicy::builder().without_breakers().build();
-    let plan = Plan::new(
-        &bare,
-        &Method::GET,
-        &HeaderMap::new(),
-        None,
-        Body::Replayable,
-        || "k".into(),
+    assert_eq!(lookup_asked_by(&bare), None);
+    assert_eq!(
+        lookup_asked_by(&HttpPolicy::default()),
+        Some((true, false)),
+        "a breaker, no key"
     );
-    assert_eq!(plan.key, None);
-    let with = HttpPolicy::default();
-    let plan = Plan::new(
-        &with,
-        &Method::GET,
-        &HeaderMap::new(),
-        None,
-        Body::Replayable,
-        || "k".into(),
+    let sink: Arc<dyn staunch::metrics::MetricsSink> = Arc::new(staunch::metrics::NoopSink);
+    let metrics_only = HttpPolicy::builder()
+        .without_breakers()
+        .with_metrics(sink)
+        .build();
+    assert_eq!(
+        lookup_asked_by(&metrics_only),
+        Some((false, true)),
+        "a key, no breaker"
     );
-    assert_eq!(plan.key.as_deref(), Some("k"));
 }
