@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use staunch::breaker::{Breaker, BreakerRegistry, Generation};
+use staunch::breaker::{Breaker, BreakerRegistry, Generation, WeakBreaker};
 
 /// A call's host: its key (for metrics) and its breaker, each when asked.
 #[derive(Debug, Default)]
@@ -29,6 +29,9 @@ pub(crate) struct HostLookup<'r> {
 /// same few hosts, so most calls find theirs here: no key is formatted or
 /// allocated and the registry is not searched; they share its key and
 /// clone its breaker.
+///
+/// The breaker is held weakly: the cache never keeps a dropped client's
+/// breakers (and their observers, such as its metrics sink) alive.
 struct LastHost {
     /// `scheme://host[:port]`.
     key: Arc<str>,
@@ -38,7 +41,7 @@ struct LastHost {
     /// The port, with the scheme's default filled in.
     port: Option<u16>,
     /// `key`'s breaker in the registry whose generation this is.
-    breaker: Option<(Generation, Breaker)>,
+    breaker: Option<(Generation, WeakBreaker)>,
 }
 
 impl LastHost {
@@ -94,28 +97,41 @@ impl HostLookup<'_> {
             "https" | "wss" => Some(443),
             _ => None,
         });
-        LAST_HOST.with(|last| {
-            let mut last = last.borrow_mut();
-            let cached = match &mut *last {
-                Some(cached) if cached.is(scheme, host, port) => cached,
-                slot => slot.insert(LastHost::new(scheme, host, port)),
+        LAST_HOST
+            .try_with(|last| {
+                // Busy only if a lookup re-entered this one; gone while the
+                // thread's storage is torn down. Either way: no cache.
+                let mut last = last.try_borrow_mut().ok()?;
+                let cached = match &mut *last {
+                    Some(cached) if cached.is(scheme, host, port) => cached,
+                    slot => slot.insert(LastHost::new(scheme, host, port)),
+                };
+                Some(self.resolve(cached))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.resolve(&mut LastHost::new(scheme, host, port)))
+    }
+
+    /// The host of `cached`, whose breaker is refreshed when it is not the
+    /// registry's current one.
+    fn resolve(self, cached: &mut LastHost) -> Host {
+        let breaker = self.registry.map(|registry| {
+            let generation = registry.generation();
+            let kept = match &cached.breaker {
+                Some((seen, breaker)) if *seen == generation => breaker.upgrade(),
+                _ => None,
             };
-            let breaker = self.registry.map(|registry| {
-                let generation = registry.generation();
-                match &cached.breaker {
-                    Some((seen, breaker)) if *seen == generation => breaker.clone(),
-                    _ => {
-                        let breaker = registry.get(&*cached.key);
-                        cached.breaker = Some((generation, breaker.clone()));
-                        breaker
-                    }
-                }
-            });
-            Host {
-                key: self.want_key.then(|| Arc::clone(&cached.key)),
-                breaker,
-            }
-        })
+            kept.unwrap_or_else(|| {
+                let breaker = registry.get(&*cached.key);
+                cached.breaker = Some((generation, breaker.downgrade()));
+                breaker
+            })
+        });
+        Host {
+            key: self.want_key.then(|| Arc::clone(&cached.key)),
+            breaker,
+        }
     }
 }
 
@@ -259,6 +275,23 @@ mod tests {
             .unwrap();
         let fresh = lookup.of("http", "a.test", Some(2)).breaker.unwrap();
         assert_eq!(fresh.state(), CircuitState::Closed);
+    }
+
+    #[test]
+    fn cache_does_not_keep_a_dropped_registry_breaker_alive() {
+        let registry = registry();
+        let lookup = HostLookup {
+            registry: Some(&registry),
+            want_key: false,
+        };
+        let weak = lookup
+            .of("http", "a.test", Some(4))
+            .breaker
+            .unwrap()
+            .downgrade();
+        assert!(weak.upgrade().is_some(), "the registry holds it");
+        drop(registry);
+        assert!(weak.upgrade().is_none(), "the cache does not");
     }
 
     #[test]

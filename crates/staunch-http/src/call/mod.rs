@@ -103,7 +103,6 @@ pub(crate) enum Finished<R, E> {
 /// for each argument. A value that is borrowed stays in the future until
 /// its scope ends, so the request is aimed and sent by [`send_first`] and
 /// the outcome of the first attempt has its own scope.
-#[allow(clippy::manual_async_fn)] // an `async fn` keeps a second slot per argument
 pub(crate) fn execute<'a, T, P>(
     span: tracing::Span,
     policy: P,

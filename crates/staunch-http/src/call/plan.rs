@@ -28,8 +28,8 @@ impl Body {
 }
 
 /// One request's call: its retry policy (with the request's overrides), its
-/// retry safety, whether its body replays, and its endpoint key or, with a
-/// pool, its route under each base URL.
+/// retry safety, whether its body replays, and its host (key and breaker)
+/// or, with a pool, its route under each base URL.
 ///
 /// A plan borrows nothing: the call's future owns it next to its policy.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use super::classify::{AllErrors, FailureClassifier};
 use super::error::{BreakerError, Rejected};
@@ -50,6 +50,29 @@ pub struct Breaker {
     shared: Arc<Shared>,
 }
 
+/// A [`Breaker`] handle that does not keep the breaker alive, from
+/// [`Breaker::downgrade`].
+#[derive(Clone, Default)]
+pub struct WeakBreaker {
+    shared: Weak<Shared>,
+}
+
+impl WeakBreaker {
+    /// The breaker, if something still holds it.
+    #[inline]
+    pub fn upgrade(&self) -> Option<Breaker> {
+        self.shared.upgrade().map(|shared| Breaker { shared })
+    }
+}
+
+impl fmt::Debug for WeakBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakBreaker")
+            .field("alive", &(self.shared.strong_count() > 0))
+            .finish()
+    }
+}
+
 impl Breaker {
     /// A closed breaker named `key` on the system clock.
     pub fn new(key: impl Into<String>, config: BreakerConfig) -> Result<Self, ConfigError> {
@@ -72,6 +95,25 @@ impl Breaker {
     pub(crate) fn from_valid(key: String, config: BreakerConfig, clock: Arc<dyn Clock>) -> Self {
         Self {
             shared: Arc::new(Shared::new(key, config, clock)),
+        }
+    }
+
+    /// A handle that does not keep the breaker alive: it gives the breaker
+    /// back while something else (its registry, another handle) still
+    /// holds it. For caches that must not outlive what they cache.
+    ///
+    /// ```
+    /// use staunch::breaker::{Breaker, BreakerConfig};
+    ///
+    /// let breaker = Breaker::new("provider-a", BreakerConfig::default()).unwrap();
+    /// let weak = breaker.downgrade();
+    /// assert_eq!(weak.upgrade().map(|b| b.key().to_owned()).as_deref(), Some("provider-a"));
+    /// drop(breaker);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakBreaker {
+        WeakBreaker {
+            shared: Arc::downgrade(&self.shared),
         }
     }
 

@@ -63,7 +63,7 @@ pub use crate::outcome::Outcome;
 pub use classify::{AllErrors, FailureClassifier};
 pub use config::BreakerConfig;
 pub use error::{BreakerError, Rejected};
-pub use handle::Breaker;
+pub use handle::{Breaker, WeakBreaker};
 pub use observer::BreakerObserver;
 pub use owned::OwnedPermit;
 pub use permit::Permit;
