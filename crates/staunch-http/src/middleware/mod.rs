@@ -80,9 +80,9 @@ impl StaunchMiddleware {
 type HandleFuture<'a> =
     Pin<Box<dyn Future<Output = reqwest_middleware::Result<Response>> + Send + 'a>>;
 
-/// Written out rather than with `#[async_trait]`: the plan is made before
-/// the call's future, and the future boxed is the engine's own, without a
-/// wrapper holding a second copy of the request (see [`execute`](crate::call)).
+// Written out rather than with `#[async_trait]`: the plan is made before
+// the call's future, and the future boxed is the engine's own, without a
+// wrapper holding a second copy of the request (see `call::execute`).
 impl Middleware for StaunchMiddleware {
     fn handle<'life0, 'life1, 'life2, 'async_trait>(
         &'life0 self,
