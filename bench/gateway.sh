@@ -252,6 +252,7 @@ mkdir -p "$WORK/nginx/tmp"
 "$NGINX" -t -q -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" ||
     die "nginx refused $WORK/nginx/nginx.conf"
 start nginx "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf"
+NGINX_PID=${PIDS[-1]}
 wait_port "$PORT_NGINX_CLEAN" nginx "${PIDS[-1]}"
 wait_port "$PORT_NGINX_FAULT" nginx "${PIDS[-1]}"
 
@@ -302,11 +303,13 @@ for kind in clean fault; do
         { cat "$WORK/staunch-$kind.effective.toml" >&2; die "staunch refused $WORK/staunch-$kind.toml"; }
 done
 
+declare -A STAUNCH_PID
 for kind in clean fault; do
     port_var=PORT_STAUNCH_${kind^^} admin_var=PORT_STAUNCH_${kind^^}_ADMIN
     start "staunch-$kind" env STAUNCH_LOG="$STAUNCH_LOG_FILTER" "$STAUNCH_BIN" serve \
         --config "$WORK/staunch-$kind.toml" \
         --listen "127.0.0.1:${!port_var}" --admin-listen "127.0.0.1:${!admin_var}"
+    STAUNCH_PID[$kind]=${PIDS[-1]}
     wait_port "${!port_var}" "staunch-$kind" "${PIDS[-1]}"
 done
 
@@ -340,10 +343,24 @@ backend_total() {
 
 ROWS=()
 declare -A RESULT
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-# measure KEY LABEL PORT
+# proxy_cpu_ticks PID: user + system CPU time, in clock ticks, of PID (all
+# its threads) and of its child processes (nginx's workers).
+proxy_cpu_ticks() {
+    local pid total=0 ticks
+    for pid in "$1" $(pgrep -P "$1" || true); do
+        ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+        total=$((total + ticks))
+    done
+    echo "$total"
+}
+
+# measure KEY LABEL PORT [PROXY_PID]: with PROXY_PID, the proxy's CPU time
+# per request is measured too (what the proxy costs, whatever share of the
+# cores the other processes took meanwhile).
 measure() {
-    local key=$1 label=$2 port=$3 url="http://127.0.0.1:$3/" out line
+    local key=$1 label=$2 port=$3 proxy_pid=${4:-} url="http://127.0.0.1:$3/" out line
     log "case: $label"
     # One plain request first, so a broken path fails loudly instead of
     # producing a table of errors.
@@ -352,7 +369,10 @@ measure() {
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
     fi
     reset_backends
+    local ticks_before=0 ticks_after=0
+    if [[ -n $proxy_pid ]]; then ticks_before=$(proxy_cpu_ticks "$proxy_pid"); fi
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/report.lua" "$url")
+    if [[ -n $proxy_pid ]]; then ticks_after=$(proxy_cpu_ticks "$proxy_pid"); fi
     local upstream
     upstream=$(backend_total)
     printf '%s\n' "$out" >"$WORK/wrk-$key.txt"
@@ -368,13 +388,15 @@ measure() {
     # Two-space separated fields, consumed by the table below.
     ROWS+=("$(awk -v label="$label" -v n="$requests" -v us="$duration" -v st="$status" \
         -v c="$connect" -v r="$read" -v w="$write" -v p50="$p50" -v p90="$p90" -v p99="$p99" \
-        -v up="$upstream" 'BEGIN {
+        -v up="$upstream" -v proxy="$proxy_pid" -v ticks=$((ticks_after - ticks_before)) -v hz="$CLK_TCK" 'BEGIN {
             rps = n / (us / 1e6)
             attempted = n + c + r + w
             ok = attempted > 0 ? 100 * (n - st) / attempted : 0
             ratio = n > 0 ? up / n : 0
-            printf "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %.3f %% | %.3f |", label, rps, p50 / 1000, p90 / 1000, p99 / 1000, ok, ratio
-            printf "\t%.0f\t%.0f\t%.4f\t%.4f\n", rps, p99, ok, ratio
+            cpu = (proxy != "" && n > 0) ? sprintf("%.1f µs", ticks / hz * 1e6 / n) : "–"
+            cpu_raw = (proxy != "" && n > 0) ? ticks / hz * 1e6 / n : 0
+            printf "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %.3f %% | %.3f | %s |", label, rps, p50 / 1000, p90 / 1000, p99 / 1000, ok, ratio, cpu
+            printf "\t%.0f\t%.0f\t%.4f\t%.4f\t%.2f\n", rps, p99, ok, ratio, cpu_raw
         }')")
     RESULT[$key]=${ROWS[-1]#*$'\t'}
     if ((connect + read + write + timeout > 0)); then
@@ -385,11 +407,11 @@ measure() {
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 PCT=$(awk -v r="$FAIL_RATE" 'BEGIN { printf "%g", r * 100 }')
 measure direct "direct" "$PORT_BACKEND_CLEAN"
-measure nginx "nginx" "$PORT_NGINX_CLEAN"
-measure staunch "staunch" "$PORT_STAUNCH_CLEAN"
+measure nginx "nginx" "$PORT_NGINX_CLEAN" "$NGINX_PID"
+measure staunch "staunch" "$PORT_STAUNCH_CLEAN" "${STAUNCH_PID[clean]}"
 measure direct_fault "direct, $PCT % 503 (no retry)" "${FAULT_PORTS[0]}"
-measure nginx_fault "nginx, $PCT % 503" "$PORT_NGINX_FAULT"
-measure staunch_fault "staunch, $PCT % 503" "$PORT_STAUNCH_FAULT"
+measure nginx_fault "nginx, $PCT % 503" "$PORT_NGINX_FAULT" "$NGINX_PID"
+measure staunch_fault "staunch, $PCT % 503" "$PORT_STAUNCH_FAULT" "${STAUNCH_PID[fault]}"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 # What staunch's engine did in the fault case (warm-up included).
 FAULT_SUMMARY=$(curl -fsS "http://127.0.0.1:$PORT_STAUNCH_FAULT_ADMIN/api/v1/metrics/retries" || true)
@@ -405,8 +427,8 @@ WRK_VERSION=$( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $1, $2 }')
 fault_list=$(printf '127.0.0.1:%s, ' "${FAULT_ENTRIES[@]}")
 
 echo
-echo "| case | rps | p50 | p90 | p99 | success % | upstream req / req |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| case | rps | p50 | p90 | p99 | success % | upstream req / req | proxy CPU / req |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for row in "${ROWS[@]}"; do echo "${row%%$'\t'*}"; done
 echo
 echo "Machine: $CORES cores, $CPU_MODEL, Linux $(uname -r)."
@@ -424,16 +446,20 @@ awk -v r="$FAIL_RATE" -v t="$TRIES" 'BEGIN {
 }'
 echo "Upstream req / req: backend requests counted during the run divided by" \
     "the client's completed requests (requests in flight at the end add at most $CONNECTIONS)."
+echo "Proxy CPU / req: the proxy's user + system time during the run (all its threads," \
+    "nginx's workers included; clock ticks of 1/$CLK_TCK s) divided by the completed requests."
 
 # Goals from the gateway issue, read off the rows above.
-IFS=$'\t' read -r d_rps d_p99 _ _ <<<"${RESULT[direct]}"
-IFS=$'\t' read -r n_rps _ _ _ <<<"${RESULT[nginx]}"
-IFS=$'\t' read -r s_rps s_p99 _ _ <<<"${RESULT[staunch]}"
-IFS=$'\t' read -r _ _ sf_ok sf_ratio <<<"${RESULT[staunch_fault]}"
+IFS=$'\t' read -r d_rps d_p99 _ _ _ <<<"${RESULT[direct]}"
+IFS=$'\t' read -r n_rps _ _ _ n_cpu <<<"${RESULT[nginx]}"
+IFS=$'\t' read -r s_rps s_p99 _ _ s_cpu <<<"${RESULT[staunch]}"
+IFS=$'\t' read -r _ _ sf_ok sf_ratio _ <<<"${RESULT[staunch_fault]}"
 echo
 awk -v drps="$d_rps" -v dp99="$d_p99" -v nrps="$n_rps" -v srps="$s_rps" -v sp99="$s_p99" \
-    -v ok="$sf_ok" -v ratio="$sf_ratio" 'BEGIN {
-    printf "Goals: staunch rps / nginx rps = %.2f (goal >= 1.00: %s); ", srps / nrps, (srps >= nrps ? "met" : "not met")
+    -v ok="$sf_ok" -v ratio="$sf_ratio" -v ncpu="$n_cpu" -v scpu="$s_cpu" 'BEGIN {
+    printf "Goals: staunch rps / nginx rps = %.2f (goal >= 1.00: %s", srps / nrps, (srps >= nrps ? "met" : "not met")
+    if (ncpu > 0 && scpu > 0) printf "; CPU per request staunch %.1f µs, nginx %.1f µs", scpu, ncpu
+    printf "); "
     if (sp99 >= dp99) {
         printf "staunch p99 added over direct = %.2f ms (goal <= 1 ms: %s); ", (sp99 - dp99) / 1000, (sp99 - dp99 <= 1000 ? "met" : "not met")
     } else {
