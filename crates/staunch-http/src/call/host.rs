@@ -46,17 +46,11 @@ struct LastHost {
 
 impl LastHost {
     fn new(scheme: &str, host: &str, port: Option<u16>) -> Self {
-        let mut key = String::with_capacity(scheme.len() + host.len() + 9);
-        key.push_str(scheme);
-        key.push_str("://");
-        key.push_str(host);
+        // Only on a miss: the hit path compares parts and formats nothing.
+        let mut key = format!("{scheme}://{host}");
         let host_end = key.len();
         if let Some(port) = port {
-            key.push(':');
-            let mut digits = [0u8; 5];
-            for &digit in format_port(port, &mut digits) {
-                key.push(char::from(digit));
-            }
+            key.push_str(&format!(":{port}"));
         }
         Self {
             key: key.into(),
@@ -135,21 +129,6 @@ impl HostLookup<'_> {
     }
 }
 
-/// `port` in decimal, written at the end of `digits`.
-fn format_port(port: u16, digits: &mut [u8; 5]) -> &[u8] {
-    let mut start = digits.len();
-    let mut rest = port;
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    &digits[start..]
-}
-
 #[cfg(test)]
 mod tests {
     use staunch::breaker::{BreakerConfig, CircuitState};
@@ -167,6 +146,15 @@ mod tests {
 
     fn registry() -> BreakerRegistry<String> {
         BreakerRegistry::new(BreakerConfig::default()).unwrap()
+    }
+
+    /// The breaker the cache gives for `http://host:port` in `registry`.
+    fn breaker_of(registry: &BreakerRegistry<String>, host: &str, port: u16) -> Breaker {
+        let lookup = HostLookup {
+            registry: Some(registry),
+            want_key: false,
+        };
+        lookup.of("http", host, Some(port)).breaker.unwrap()
     }
 
     #[test]
@@ -227,33 +215,17 @@ mod tests {
     #[test]
     fn breaker_is_the_registry_one_for_the_key() {
         let registry = registry();
-        let lookup = HostLookup {
-            registry: Some(&registry),
-            want_key: false,
-        };
-        lookup
-            .of("http", "a.test", Some(1))
-            .breaker
-            .unwrap()
-            .isolate();
+        breaker_of(&registry, "a.test", 1).isolate();
         assert_eq!(
             registry.get("http://a.test:1").state(),
             CircuitState::Isolated
         );
         assert_eq!(
-            lookup
-                .of("http", "a.test", Some(1))
-                .breaker
-                .unwrap()
-                .state(),
+            breaker_of(&registry, "a.test", 1).state(),
             CircuitState::Isolated
         );
         assert_eq!(
-            lookup
-                .of("http", "b.test", Some(1))
-                .breaker
-                .unwrap()
-                .state(),
+            breaker_of(&registry, "b.test", 1).state(),
             CircuitState::Closed
         );
     }
@@ -261,34 +233,20 @@ mod tests {
     #[test]
     fn replaced_breaker_is_seen_at_once() {
         let registry = registry();
-        let lookup = HostLookup {
-            registry: Some(&registry),
-            want_key: false,
-        };
-        lookup
-            .of("http", "a.test", Some(2))
-            .breaker
-            .unwrap()
-            .isolate();
+        breaker_of(&registry, "a.test", 2).isolate();
         registry
             .set_override("http://a.test:2".to_owned(), BreakerConfig::default())
             .unwrap();
-        let fresh = lookup.of("http", "a.test", Some(2)).breaker.unwrap();
-        assert_eq!(fresh.state(), CircuitState::Closed);
+        assert_eq!(
+            breaker_of(&registry, "a.test", 2).state(),
+            CircuitState::Closed
+        );
     }
 
     #[test]
     fn cache_does_not_keep_a_dropped_registry_breaker_alive() {
         let registry = registry();
-        let lookup = HostLookup {
-            registry: Some(&registry),
-            want_key: false,
-        };
-        let weak = lookup
-            .of("http", "a.test", Some(4))
-            .breaker
-            .unwrap()
-            .downgrade();
+        let weak = breaker_of(&registry, "a.test", 4).downgrade();
         assert!(weak.upgrade().is_some(), "the registry holds it");
         drop(registry);
         assert!(weak.upgrade().is_none(), "the cache does not");
@@ -297,19 +255,12 @@ mod tests {
     #[test]
     fn each_registry_has_its_own_breaker_for_the_same_host() {
         let (one, two) = (registry(), registry());
-        let of = |registry| HostLookup {
-            registry: Some(registry),
-            want_key: false,
-        };
-        of(&one)
-            .of("http", "a.test", Some(3))
-            .breaker
-            .unwrap()
-            .isolate();
-        let in_two = of(&two).of("http", "a.test", Some(3)).breaker.unwrap();
-        assert_eq!(in_two.state(), CircuitState::Closed);
-        let in_one = of(&one).of("http", "a.test", Some(3)).breaker.unwrap();
-        assert_eq!(in_one.state(), CircuitState::Isolated);
+        breaker_of(&one, "a.test", 3).isolate();
+        assert_eq!(breaker_of(&two, "a.test", 3).state(), CircuitState::Closed);
+        assert_eq!(
+            breaker_of(&one, "a.test", 3).state(),
+            CircuitState::Isolated
+        );
     }
 
     proptest::proptest! {
