@@ -7,10 +7,10 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use crate::client::{BoxError, ProxyBody};
+use crate::client::{BoxError, OutBody};
 
 /// A client's request body, ready to be sent upstream.
 #[derive(Debug)]
@@ -58,19 +58,12 @@ impl RequestBody {
         matches!(self, Self::Buffered(_))
     }
 
-    /// The body for the next attempt: a copy of a buffered body, or the
-    /// streaming body the first time only.
-    pub(crate) fn for_attempt(&mut self) -> Option<ProxyBody> {
+    /// The body for the next attempt: a buffered body (shared, not
+    /// copied), or the streaming body the first time only.
+    pub(crate) fn for_attempt(&mut self) -> Option<OutBody> {
         match self {
-            Self::Buffered(bytes) if bytes.is_empty() => {
-                Some(Empty::new().map_err(|never| match never {}).boxed_unsync())
-            }
-            Self::Buffered(bytes) => Some(
-                Full::new(bytes.clone())
-                    .map_err(|never| match never {})
-                    .boxed_unsync(),
-            ),
-            Self::Streaming(once) => once.take().map(BodyExt::boxed_unsync),
+            Self::Buffered(bytes) => Some(OutBody::Full(bytes.clone())),
+            Self::Streaming(once) => once.take().map(OutBody::Stream),
         }
     }
 }

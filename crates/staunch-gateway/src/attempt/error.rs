@@ -110,14 +110,8 @@ impl AttemptError {
                 Some(io::ErrorKind::ConnectionRefused) => AttemptErrorKind::ConnectRefused,
                 _ => AttemptErrorKind::Connect,
             }
-        } else if let Some(hyper_error) = find::<hyper::Error>(&error) {
-            if hyper_error.is_parse() || hyper_error.is_parse_status() {
-                AttemptErrorKind::BadUpstream
-            } else if hyper_error.is_timeout() {
-                AttemptErrorKind::Timeout
-            } else {
-                AttemptErrorKind::Reset
-            }
+        } else if matches!(error, ClientError::BadResponse(_)) {
+            AttemptErrorKind::BadUpstream
         } else {
             AttemptErrorKind::Reset
         };

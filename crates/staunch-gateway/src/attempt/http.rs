@@ -4,15 +4,12 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use http::header::{HOST, PROXY_AUTHORIZATION};
-use http::uri::PathAndQuery;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 
 use super::{Attempt, AttemptError, AttemptErrorKind};
 use crate::body::RequestBody;
-use crate::client::ProxyBody;
+use crate::client::{OutRequest, UpstreamBody};
 use crate::endpoint::{Endpoint, Via};
 use crate::engine::StatusSet;
 
@@ -56,78 +53,44 @@ impl Outgoing {
     pub fn is_replayable(&self) -> bool {
         self.body.is_replayable()
     }
-
-    /// The request for one attempt at `endpoint`, or `None` when the body
-    /// streamed to an earlier attempt.
-    pub fn request_for(&mut self, endpoint: &Endpoint) -> Option<Request<ProxyBody>> {
-        let body = self.body.for_attempt()?;
-        let mut headers = self.headers.clone();
-        let uri = match endpoint.via() {
-            Via::Backend { base, host, .. } => {
-                headers.insert(HOST, host.clone());
-                backend_target(&base.path, &self.uri)?
-            }
-            Via::Direct(_) | Via::Proxy { .. } => {
-                if let Some(authority) = self.uri.authority() {
-                    headers.insert(HOST, header_value(authority.as_str()));
-                }
-                self.uri.clone()
-            }
-        };
-        if let Via::Proxy {
-            authorization: Some(auth),
-            ..
-        } = endpoint.via()
-        {
-            headers.insert(PROXY_AUTHORIZATION, auth.clone());
-        }
-        let mut request = Request::new(body);
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers;
-        Some(request)
-    }
 }
 
-/// The origin-form target at a backend: its base path, then the request's
-/// path and query. Without a base path an origin-form target is reused as
-/// it is.
-fn backend_target(base: &str, uri: &Uri) -> Option<Uri> {
-    let path_and_query = uri.path_and_query();
-    if base.is_empty() {
-        if uri.scheme().is_none() && uri.authority().is_none() {
-            return Some(uri.clone());
-        }
-        let mut parts = http::uri::Parts::default();
-        parts.path_and_query = Some(
-            path_and_query
-                .cloned()
-                .unwrap_or_else(|| PathAndQuery::from_static("/")),
-        );
-        return Uri::from_parts(parts).ok();
-    }
-    let path = path_and_query.map_or("/", PathAndQuery::as_str);
-    Uri::try_from(format!("{base}{path}")).ok()
-}
-
-fn header_value(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// Sends `request` to `endpoint` and waits for the response head, at most
-/// `time_left` when set.
+/// Sends `outgoing` to `endpoint` and waits for the response head, at most
+/// `time_left` when set. The request goes out with the endpoint's `Host`
+/// (the backend's for a reverse route, the target's otherwise) and, through
+/// an upstream proxy with credentials, its `Proxy-Authorization`.
 ///
 /// The response body is not read: it streams to the client afterwards.
 pub async fn attempt_once(
     endpoint: &Endpoint,
-    request: Request<ProxyBody>,
+    outgoing: &mut Outgoing,
     time_left: Option<Duration>,
-) -> Result<Response<Incoming>, AttemptError> {
-    let sending = match endpoint.via() {
-        Via::Direct(client) | Via::Backend { client, .. } | Via::Proxy { client, .. } => {
-            client.send(request)
-        }
+) -> Result<Response<UpstreamBody>, AttemptError> {
+    let Some(body) = outgoing.body.for_attempt() else {
+        return Err(AttemptError::new(
+            AttemptErrorKind::BodyNotReplayable,
+            endpoint.id(),
+        ));
     };
+    let target_host = outgoing.uri.authority().map_or("", |a| a.as_str());
+    let (client, base_path, host, proxy_authorization) = match endpoint.via() {
+        Via::Backend { client, base, host } => (client, base.path.as_str(), host.as_bytes(), None),
+        Via::Direct(client) => (client, "", target_host.as_bytes(), None),
+        Via::Proxy {
+            client,
+            authorization,
+            ..
+        } => (client, "", target_host.as_bytes(), authorization.as_ref()),
+    };
+    let request = OutRequest {
+        method: &outgoing.method,
+        uri: &outgoing.uri,
+        base_path,
+        host,
+        headers: &outgoing.headers,
+        proxy_authorization,
+    };
+    let sending = client.send(&request, body);
     let result = match time_left {
         Some(limit) => tokio::time::timeout(limit, sending)
             .await
@@ -171,43 +134,33 @@ impl HttpAttempt {
 }
 
 impl Attempt for HttpAttempt {
-    type Output = Response<Incoming>;
+    type Output = Response<UpstreamBody>;
 
     fn attempt(
         &mut self,
         endpoint: &Endpoint,
         time_left: Option<Duration>,
     ) -> impl Future<Output = Result<Self::Output, AttemptError>> + Send {
-        let request = self.outgoing.request_for(endpoint);
-        let endpoint = endpoint.clone();
-        async move {
-            match request {
-                Some(request) => attempt_once(&endpoint, request, time_left).await,
-                None => Err(AttemptError::new(
-                    AttemptErrorKind::BodyNotReplayable,
-                    endpoint.id(),
-                )),
-            }
-        }
+        attempt_once(endpoint, &mut self.outgoing, time_left)
     }
 
-    fn is_retryable(&self, response: &Response<Incoming>) -> bool {
+    fn is_retryable(&self, response: &Response<UpstreamBody>) -> bool {
         self.retry_statuses.contains(response.status().as_u16())
     }
 
-    fn is_endpoint_failure(&self, response: &Response<Incoming>) -> bool {
+    fn is_endpoint_failure(&self, response: &Response<UpstreamBody>) -> bool {
         staunch_http::StatusSet::DEFAULT_BREAKER.contains(response.status().as_u16())
     }
 
-    fn retry_after(&self, response: &Response<Incoming>) -> Option<Duration> {
+    fn retry_after(&self, response: &Response<UpstreamBody>) -> Option<Duration> {
         staunch_http::retry_after(response.headers(), SystemTime::now())
     }
 
-    fn status(&self, response: &Response<Incoming>) -> Option<u16> {
+    fn status(&self, response: &Response<UpstreamBody>) -> Option<u16> {
         Some(response.status().as_u16())
     }
 
-    fn discard(&mut self, response: Response<Incoming>) {
+    fn discard(&mut self, response: Response<UpstreamBody>) {
         let body = Limited::new(response.into_body(), DRAIN_LIMIT);
         tokio::spawn(async move {
             // Read to the end, the connection goes back to the pool; past

@@ -7,30 +7,46 @@
 //! the request in absolute form (`GET http://host/path HTTP/1.1`); a direct
 //! client sends it in origin form (`GET /path HTTP/1.1`).
 //!
-//! The client is built on hyper's connection API rather than a general
-//! purpose pooled client: per request it takes a ready connection from the
-//! current worker's idle list (or opens one), sends, and puts the
-//! connection back when the response head arrives. No task is spawned and
-//! nothing is boxed per request.
+//! The client is the gateway's own lean HTTP/1.1 client: per request it
+//! takes an idle connection from the current worker's list (or opens one),
+//! writes the head straight from the forwarded request's borrowed parts
+//! (no header map is copied per attempt), reads the response head on the
+//! request's own task, and hands the body over as [`UpstreamBody`], which
+//! puts the connection back once it has been read to its end. No task is
+//! spawned per connection and no channel sits between the request and its
+//! socket.
 
+mod body;
+mod chunked;
+mod conn;
 mod pool;
+mod request;
+mod response;
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
-use http::{Request, Response, Uri};
+use http::{Method, Response, Uri};
 use http_body_util::combinators::UnsyncBoxBody;
-use hyper::body::Incoming;
-use hyper::client::conn::http1;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
 use tower_service::Service;
 
+use self::body::Decoder;
+pub use self::body::UpstreamBody;
+use self::chunked::Chunked;
+use self::conn::{Conn, SendFailure};
 pub(crate) use self::pool::set_worker_slot;
 use self::pool::Pool;
+use self::request::Form;
+pub(crate) use self::request::{OutBody, OutRequest};
+pub(crate) use self::response::BadResponse;
+use self::response::BodyKind;
 
 /// Errors crossing body and client boundaries.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -102,90 +118,123 @@ impl UpstreamClient {
         Self::new(self.0.connector.clone(), Target::Backend(backend))
     }
 
-    /// Sends `request` and waits for the response head. A proxy client
-    /// dials its proxy and sends the absolute-form target; a backend client
-    /// dials its backend and a direct client the request's host, both
-    /// sending the target in origin form. The request must carry its
-    /// `Host` header.
+    /// Sends `request` with `body` and waits for the response head. A
+    /// proxy client dials its proxy and sends the absolute-form target; a
+    /// backend client dials its backend and a direct client the request's
+    /// host, both sending the target in origin form.
     ///
-    /// A request that a pooled connection refused before sending anything
-    /// (the upstream closed it while idle) is sent again on a new
-    /// connection.
+    /// A request that a pooled connection failed before anything of it was
+    /// sent is sent again on a new connection, and so is an idempotent
+    /// request with a body in memory whose reused connection was closed
+    /// without a byte of answer (the upstream closed it while idle, as
+    /// Go's and hyper's clients also assume).
     pub(crate) async fn send(
         &self,
-        mut request: Request<ProxyBody>,
-    ) -> Result<Response<Incoming>, ClientError> {
+        request: &OutRequest<'_>,
+        mut body: OutBody,
+    ) -> Result<Response<UpstreamBody>, ClientError> {
         let host;
         let (dial, key) = match &self.0.target {
             Target::Backend(authority) | Target::Proxy(authority) => (authority, None),
             Target::RequestHost => {
                 host = request
-                    .uri()
+                    .uri
                     .authority()
                     .cloned()
                     .ok_or(ClientError::NoHost)?;
                 (&host, Some(&host))
             }
         };
-        if !matches!(self.0.target, Target::Proxy(_)) && request.uri().scheme().is_some() {
-            origin_form(request.uri_mut());
-        }
+        let form = match self.0.target {
+            Target::Proxy(_) => Form::Absolute,
+            Target::RequestHost | Target::Backend(_) => Form::Origin,
+        };
         let mut pooled = self.0.pool.checkout(key);
         loop {
             let reused = pooled.is_some();
-            let mut sender = match pooled.take() {
-                Some(sender) => sender,
+            let mut conn = match pooled.take() {
+                Some(conn) => conn,
                 None => self.connect(dial).await?,
             };
-            match sender.try_send_request(request).await {
-                Ok(response) => {
-                    self.0.pool.checkin(key, sender);
-                    return Ok(response);
+            let again = match &body {
+                OutBody::Full(bytes) if reused && is_idempotent(request.method) => {
+                    Some(OutBody::Full(bytes.clone()))
                 }
-                Err(mut err) => match err.take_message() {
-                    Some(unsent) if reused => {
-                        tracing::debug!(error = %err.error(), "pooled connection closed; sending on a new one");
-                        request = unsent;
-                    }
-                    _ => return Err(ClientError::Send(err.into_error())),
-                },
+                _ => None,
+            };
+            match conn.exchange(request, body, form).await {
+                Ok(head) => return Ok(self.response(conn, head, key)),
+                Err(SendFailure::Unsent(unsent, err)) if reused => {
+                    tracing::debug!(error = %err, "pooled connection closed; sending on a new one");
+                    body = unsent;
+                }
+                Err(SendFailure::Unsent(_, err)) => return Err(ClientError::Io(err)),
+                Err(SendFailure::Failed(ClientError::Closed)) if again.is_some() => {
+                    tracing::debug!(
+                        "pooled connection closed without an answer; sending on a new one"
+                    );
+                    body = again.unwrap_or(OutBody::Full(Bytes::new()));
+                }
+                Err(SendFailure::Failed(err)) => return Err(err),
             }
         }
     }
 
-    /// Opens a connection to `authority` and starts its I/O task on the
-    /// current thread's runtime.
-    async fn connect(
+    /// The response with its body still on `conn`, or read whole when it
+    /// came with the head (then `conn` goes back to the pool at once).
+    fn response(
         &self,
-        authority: &Authority,
-    ) -> Result<http1::SendRequest<ProxyBody>, ClientError> {
+        mut conn: Conn,
+        head: response::Head,
+        key: Option<&Authority>,
+    ) -> Response<UpstreamBody> {
+        let checkin = head.keep_alive.then(|| Checkin {
+            client: Arc::clone(&self.0),
+            key: key.cloned(),
+        });
+        let body = match head.body {
+            BodyKind::Empty => {
+                if let Some(checkin) = checkin {
+                    if conn.buffer().is_empty() {
+                        checkin.release(conn);
+                    }
+                }
+                UpstreamBody::empty()
+            }
+            BodyKind::Length(len) if conn.buffer().len() as u64 >= len => {
+                let whole = conn.buffer().split_to(len as usize).freeze();
+                if let Some(checkin) = checkin {
+                    if conn.buffer().is_empty() {
+                        checkin.release(conn);
+                    }
+                }
+                UpstreamBody::whole(whole)
+            }
+            BodyKind::Length(len) => UpstreamBody::reading(conn, Decoder::Length(len), checkin),
+            BodyKind::Chunked => {
+                UpstreamBody::reading(conn, Decoder::Chunked(Chunked::new()), checkin)
+            }
+            BodyKind::UntilClose => UpstreamBody::reading(conn, Decoder::UntilClose, None),
+        };
+        Response::from_parts(head.parts, body)
+    }
+
+    /// Opens a connection to `authority`.
+    async fn connect(&self, authority: &Authority) -> Result<Conn, ClientError> {
         let uri = Uri::builder()
             .scheme(Scheme::HTTP)
             .authority(authority.clone())
             .path_and_query("/")
             .build()
             .map_err(|e| ClientError::Connect(e.into()))?;
-        let io = self
+        let io: TokioIo<tokio::net::TcpStream> = self
             .0
             .connector
             .clone()
             .call(uri)
             .await
             .map_err(|e| ClientError::Connect(e.into()))?;
-        // Heads and small bodies go out in one copied buffer with one
-        // `write` rather than a `writev` of several slices: cheaper for the
-        // small messages a proxy mostly carries.
-        let (sender, connection) = http1::Builder::new()
-            .writev(false)
-            .handshake(io)
-            .await
-            .map_err(|e| ClientError::Connect(e.into()))?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, "upstream connection ended with an error");
-            }
-        });
-        Ok(sender)
+        Ok(Conn::new(io.into_inner()))
     }
 
     /// Connections held by the current thread for `host` (a direct
@@ -196,16 +245,32 @@ impl UpstreamClient {
     }
 }
 
-/// `http://host/path?q` → `/path?q`.
-fn origin_form(uri: &mut Uri) {
-    *uri = match uri.path_and_query() {
-        Some(pq) if pq.as_str() != "/" => {
-            let mut parts = http::uri::Parts::default();
-            parts.path_and_query = Some(pq.clone());
-            Uri::from_parts(parts).unwrap_or_default()
-        }
-        _ => Uri::default(),
-    };
+/// Where a connection goes once the body of its last response has been
+/// read: back to its client's pool, under its host for a direct client.
+pub(crate) struct Checkin {
+    client: Arc<Inner>,
+    key: Option<Authority>,
+}
+
+impl fmt::Debug for Checkin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Checkin").field("key", &self.key).finish()
+    }
+}
+
+impl Checkin {
+    fn release(self, conn: Conn) {
+        self.client.pool.checkin(self.key.as_ref(), conn);
+    }
+}
+
+/// GET, HEAD, OPTIONS, TRACE, PUT and DELETE: safe to send again when a
+/// reused connection died before answering.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
 }
 
 /// Why the client got no response.
@@ -215,8 +280,14 @@ pub(crate) enum ClientError {
     Connect(BoxError),
     /// A direct request without a host to connect to.
     NoHost,
-    /// The exchange on an open connection failed.
-    Send(hyper::Error),
+    /// Writing the request or reading the response failed.
+    Io(io::Error),
+    /// The upstream closed the connection before answering.
+    Closed,
+    /// The upstream's answer is not valid HTTP/1.x.
+    BadResponse(BadResponse),
+    /// The client's request body failed while it was streamed upstream.
+    RequestBody(BoxError),
 }
 
 impl ClientError {
@@ -231,7 +302,10 @@ impl fmt::Display for ClientError {
         match self {
             Self::Connect(_) => f.write_str("could not connect"),
             Self::NoHost => f.write_str("the request has no host to connect to"),
-            Self::Send(_) => f.write_str("request failed"),
+            Self::Io(_) => f.write_str("request failed"),
+            Self::Closed => f.write_str("the upstream closed the connection without answering"),
+            Self::BadResponse(_) => f.write_str("the upstream's answer is not valid HTTP"),
+            Self::RequestBody(_) => f.write_str("the request body failed while it was sent"),
         }
     }
 }
@@ -240,8 +314,10 @@ impl StdError for ClientError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
             Self::Connect(e) => Some(e.as_ref()),
-            Self::NoHost => None,
-            Self::Send(e) => Some(e),
+            Self::NoHost | Self::Closed => None,
+            Self::Io(e) => Some(e),
+            Self::BadResponse(e) => Some(e),
+            Self::RequestBody(e) => Some(e.as_ref()),
         }
     }
 }

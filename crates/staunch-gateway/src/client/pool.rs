@@ -7,11 +7,10 @@
 //! slot 0. Each slot has its own lock, only ever taken by its own thread
 //! for a few hundred nanoseconds, so it is uncontended.
 //!
-//! An HTTP/1 connection goes back to its list as soon as the response head
-//! arrived, while the body may still be streaming: checkout only hands out
-//! connections that are ready for a new request (the previous exchange is
-//! over), drops closed ones, and skips busy ones. This needs no task per
-//! request to watch a connection become idle again.
+//! A connection goes back to its list once the body of its last response
+//! has been read. Checkout hands out the most recently used one that the
+//! upstream has not closed meanwhile (see [`Conn::is_usable`]); closed and
+//! expired ones met on the way are dropped.
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
@@ -19,10 +18,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use http::uri::Authority;
-use hyper::client::conn::http1::SendRequest;
 use tokio::time::Instant;
 
-use super::ProxyBody;
+use super::conn::Conn;
 
 thread_local! {
     static WORKER_SLOT: Cell<usize> = const { Cell::new(0) };
@@ -42,7 +40,7 @@ pub(crate) fn slot_count() -> usize {
 
 /// A connection waiting for its next request.
 struct Idle {
-    sender: SendRequest<ProxyBody>,
+    conn: Conn,
     /// When it went back to the pool.
     since: Instant,
 }
@@ -90,28 +88,19 @@ impl Pool {
         &self.slots[index]
     }
 
-    /// A connection to `key` (`None` for a client's fixed destination)
-    /// that is ready for a request, most recently used first. Closed and
-    /// expired connections met on the way are dropped; busy ones stay.
-    pub(crate) fn checkout(&self, key: Option<&Authority>) -> Option<SendRequest<ProxyBody>> {
+    /// An idle connection to `key` (`None` for a client's fixed
+    /// destination), most recently used first. Closed and expired
+    /// connections met on the way are dropped.
+    pub(crate) fn checkout(&self, key: Option<&Authority>) -> Option<Conn> {
         self.checkout_at(key, Instant::now())
     }
 
-    fn checkout_at(&self, key: Option<&Authority>, now: Instant) -> Option<SendRequest<ProxyBody>> {
+    fn checkout_at(&self, key: Option<&Authority>, now: Instant) -> Option<Conn> {
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
         let list = lists.get_mut(key)?;
-        let mut index = list.len();
-        while index > 0 {
-            index -= 1;
-            let idle = &list[index];
-            if idle.sender.is_closed() {
-                list.remove(index);
-            } else if idle.sender.is_ready() {
-                let expired = self.expired(idle, now);
-                let sender = list.remove(index).map(|idle| idle.sender);
-                if !expired {
-                    return sender;
-                }
+        while let Some(idle) = list.pop_back() {
+            if !self.expired(&idle, now) && idle.conn.is_usable() {
+                return Some(idle.conn);
             }
         }
         if let (true, Some(host)) = (list.is_empty(), key) {
@@ -122,31 +111,23 @@ impl Pool {
         None
     }
 
-    /// Puts a connection back once its response head has arrived, and
+    /// Puts a connection back once its last response has been read, and
     /// closes the longest-unused connections of the same list that have
     /// been idle for longer than the idle timeout.
-    pub(crate) fn checkin(&self, key: Option<&Authority>, sender: SendRequest<ProxyBody>) {
-        self.checkin_at(key, sender, Instant::now());
+    pub(crate) fn checkin(&self, key: Option<&Authority>, conn: Conn) {
+        self.checkin_at(key, conn, Instant::now());
     }
 
-    fn checkin_at(&self, key: Option<&Authority>, sender: SendRequest<ProxyBody>, now: Instant) {
-        if sender.is_closed() {
-            return;
-        }
-        let idle = Idle { sender, since: now };
+    fn checkin_at(&self, key: Option<&Authority>, conn: Conn, now: Instant) {
+        let idle = Idle { conn, since: now };
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
         let list = match key {
             None => &mut lists.fixed,
             Some(host) => lists.by_host.entry(host.clone()).or_default(),
         };
         list.push_back(idle);
-        while let Some(oldest) = list.front() {
-            if oldest.sender.is_closed() || (oldest.sender.is_ready() && self.expired(oldest, now))
-            {
-                list.pop_front();
-            } else {
-                break;
-            }
+        while list.front().is_some_and(|oldest| self.expired(oldest, now)) {
+            list.pop_front();
         }
     }
 
@@ -155,8 +136,7 @@ impl Pool {
         now.saturating_duration_since(idle.since) > self.idle_timeout
     }
 
-    /// Connections held for `key` in the current thread's slot, busy ones
-    /// included.
+    /// Idle connections held for `key` in the current thread's slot.
     #[cfg(test)]
     pub(crate) fn held(&self, key: Option<&Authority>) -> usize {
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
@@ -167,30 +147,27 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::full;
-    use hyper_util::rt::TokioIo;
-    use tokio::io::DuplexStream;
+    use tokio::net::{TcpListener, TcpStream};
 
-    /// A connection over an in-memory pipe, ready for a request, and the
-    /// pipe's far end, which keeps it open while held.
-    async fn ready_connection() -> (SendRequest<ProxyBody>, DuplexStream) {
-        let (ours, theirs) = tokio::io::duplex(1024);
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(ours))
+    /// A connection to a local listener, and the listener's end of it,
+    /// which keeps it open while held.
+    async fn open_connection() -> (Conn, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
-        tokio::spawn(connection);
-        sender.ready().await.unwrap();
-        (sender, theirs)
+        let (theirs, _) = listener.accept().await.unwrap();
+        (Conn::new(ours), theirs)
     }
 
     const TIMEOUT: Duration = Duration::from_secs(60);
 
     #[tokio::test]
-    async fn ready_connection_is_reused_within_the_idle_timeout() {
+    async fn idle_connection_is_reused_within_the_idle_timeout() {
         let pool = Pool::new(TIMEOUT);
         let t0 = Instant::now();
-        let (sender, _far) = ready_connection().await;
-        pool.checkin_at(None, sender, t0);
+        let (conn, _far) = open_connection().await;
+        pool.checkin_at(None, conn, t0);
         assert!(pool.checkout_at(None, t0 + TIMEOUT).is_some());
         assert_eq!(pool.held(None), 0);
     }
@@ -199,8 +176,8 @@ mod tests {
     async fn connection_idle_past_the_timeout_is_closed_not_reused() {
         let pool = Pool::new(TIMEOUT);
         let t0 = Instant::now();
-        let (sender, _far) = ready_connection().await;
-        pool.checkin_at(None, sender, t0);
+        let (conn, _far) = open_connection().await;
+        pool.checkin_at(None, conn, t0);
         let later = t0 + TIMEOUT + Duration::from_millis(1);
         assert!(pool.checkout_at(None, later).is_none());
         assert_eq!(pool.held(None), 0);
@@ -212,33 +189,36 @@ mod tests {
         let t0 = Instant::now();
         let mut far_ends = Vec::new();
         for after in [0, 30, 61] {
-            let (sender, far) = ready_connection().await;
+            let (conn, far) = open_connection().await;
             far_ends.push(far);
-            pool.checkin_at(None, sender, t0 + Duration::from_secs(after));
+            pool.checkin_at(None, conn, t0 + Duration::from_secs(after));
         }
         assert_eq!(pool.held(None), 2, "only the first one expired");
     }
 
     #[tokio::test]
-    async fn busy_connection_is_skipped_and_kept() {
+    async fn connection_the_upstream_closed_while_idle_is_not_handed_out() {
         let pool = Pool::new(TIMEOUT);
-        let (ours, _theirs) = tokio::io::duplex(1024);
-        let (mut busy, connection) = hyper::client::conn::http1::handshake(TokioIo::new(ours))
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        busy.ready().await.unwrap();
-        // The request goes out; the far end never answers.
-        let request = http::Request::builder()
-            .header(http::header::HOST, "x")
-            .body(full(Default::default()))
-            .unwrap();
-        let pending = busy.send_request(request);
-        tokio::task::yield_now().await;
-        assert!(!busy.is_ready());
-        pool.checkin(None, busy);
+        let (open, _far_open) = open_connection().await;
+        let (closed, far_closed) = open_connection().await;
+        drop(far_closed);
+        closed.readable().await;
+        pool.checkin(None, open);
+        // Checked out first: the most recently used.
+        pool.checkin(None, closed);
+        assert!(pool.checkout(None).is_some(), "the open one is handed out");
+        assert_eq!(pool.held(None), 0, "the closed one was dropped on the way");
+    }
+
+    #[tokio::test]
+    async fn connection_with_unexpected_bytes_is_not_handed_out() {
+        use tokio::io::AsyncWriteExt;
+        let pool = Pool::new(TIMEOUT);
+        let (conn, mut far) = open_connection().await;
+        far.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+        conn.readable().await;
+        pool.checkin(None, conn);
         assert!(pool.checkout(None).is_none());
-        assert_eq!(pool.held(None), 1);
-        drop(pending);
+        assert_eq!(pool.held(None), 0);
     }
 }

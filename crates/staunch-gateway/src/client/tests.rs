@@ -1,19 +1,21 @@
 //! The upstream client against real local servers: connections are kept
-//! alive and reused, closed ones are not, and the request target takes the
-//! form the destination expects.
+//! alive and reused, closed ones are not, the request target takes the
+//! form the destination expects, and bodies in every framing arrive whole.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::uri::Authority;
-use http::{header, Request};
+use http::{HeaderMap, Method, Response, Uri};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{direct_client, proxied_client, ProxyBody};
-use crate::reply::full;
+use super::{
+    direct_client, proxied_client, ClientError, OutBody, OutRequest, UpstreamBody, UpstreamClient,
+};
 
 /// A server answering every request with its request line as the body.
 /// Counts accepted connections; closes each after `per_connection`
@@ -64,15 +66,34 @@ async fn answer(mut stream: TcpStream, per_connection: usize) {
     }
 }
 
-fn get(uri: &str, host: &Authority) -> Request<ProxyBody> {
-    Request::builder()
-        .uri(uri)
-        .header(header::HOST, host.as_str())
-        .body(full(Default::default()))
-        .unwrap()
+/// Sends `method uri` with `body` through `client`, with `host` as `Host`.
+async fn send(
+    client: &UpstreamClient,
+    method: Method,
+    uri: &str,
+    host: &Authority,
+    body: &'static [u8],
+) -> Result<Response<UpstreamBody>, ClientError> {
+    let uri: Uri = uri.parse().unwrap();
+    let headers = HeaderMap::new();
+    let request = OutRequest {
+        method: &method,
+        uri: &uri,
+        base_path: "",
+        host: host.as_str().as_bytes(),
+        headers: &headers,
+        proxy_authorization: None,
+    };
+    client
+        .send(&request, OutBody::Full(Bytes::from_static(body)))
+        .await
 }
 
-async fn body_text(response: http::Response<hyper::body::Incoming>) -> String {
+async fn get(client: &UpstreamClient, uri: &str, host: &Authority) -> Response<UpstreamBody> {
+    send(client, Method::GET, uri, host, b"").await.unwrap()
+}
+
+async fn body_text(response: Response<UpstreamBody>) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
@@ -82,7 +103,7 @@ async fn keep_alive_connection_is_reused_for_the_next_request() {
     let (backend, accepted) = server(100).await;
     let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
     for _ in 0..5 {
-        let response = client.send(get("/x", &backend)).await.unwrap();
+        let response = get(&client, "/x", &backend).await;
         assert_eq!(body_text(response).await, "GET /x HTTP/1.1");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
@@ -97,7 +118,7 @@ async fn direct_client_pools_connections_per_host() {
     for _ in 0..3 {
         for host in [&a, &b] {
             let uri = format!("http://{host}/z");
-            let response = client.send(get(&uri, host)).await.unwrap();
+            let response = get(&client, &uri, host).await;
             assert_eq!(body_text(response).await, "GET /z HTTP/1.1");
         }
     }
@@ -112,7 +133,7 @@ async fn connection_closed_by_the_upstream_is_not_reused() {
     let (backend, accepted) = server(1).await;
     let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
     for _ in 0..3 {
-        let response = client.send(get("/y", &backend)).await.unwrap();
+        let response = get(&client, "/y", &backend).await;
         assert_eq!(body_text(response).await, "GET /y HTTP/1.1");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
@@ -123,7 +144,7 @@ async fn direct_client_sends_origin_form_to_the_target_host() {
     let (target, _) = server(100).await;
     let client = direct_client(Duration::from_secs(5));
     let uri = format!("http://{target}/path?q=1");
-    let response = client.send(get(&uri, &target)).await.unwrap();
+    let response = get(&client, &uri, &target).await;
     assert_eq!(body_text(response).await, "GET /path?q=1 HTTP/1.1");
 }
 
@@ -133,7 +154,7 @@ async fn proxy_client_sends_absolute_form_to_the_proxy() {
     let client = proxied_client(proxy.clone(), Duration::from_secs(5));
     let target: Authority = "example.invalid:8080".parse().unwrap();
     let uri = "http://example.invalid:8080/path?q=1";
-    let response = client.send(get(uri, &target)).await.unwrap();
+    let response = get(&client, uri, &target).await;
     assert_eq!(
         body_text(response).await,
         "GET http://example.invalid:8080/path?q=1 HTTP/1.1"
@@ -147,6 +168,201 @@ async fn refused_connection_is_a_connect_error() {
     let closed: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
     drop(listener);
     let client = direct_client(Duration::from_secs(5)).for_backend(closed.clone());
-    let err = client.send(get("/", &closed)).await.unwrap_err();
+    let err = send(&client, Method::GET, "/", &closed, b"")
+        .await
+        .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
+}
+
+/// What a scripted upstream does with one request.
+enum Reply {
+    /// Writes these bytes and keeps the connection.
+    Send(Vec<u8>),
+    /// Writes these bytes and closes the connection.
+    SendAndClose(Vec<u8>),
+    /// Closes the connection without answering.
+    Close,
+}
+
+/// A server that reads each request (head and `Content-Length` body) and
+/// does what `script` says for (connection number, request number on it,
+/// request as text). Counts accepted connections.
+async fn scripted<F>(script: F) -> (Authority, Arc<AtomicUsize>)
+where
+    F: Fn(usize, usize, &str) -> Reply + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let authority: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    let script = Arc::new(script);
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let connection = counter.fetch_add(1, Ordering::SeqCst);
+            let script = Arc::clone(&script);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                for number in 0.. {
+                    let Some(request) = read_request(&mut stream, &mut buf).await else {
+                        return;
+                    };
+                    match script(connection, number, &request) {
+                        Reply::Send(bytes) => stream.write_all(&bytes).await.unwrap(),
+                        Reply::SendAndClose(bytes) => {
+                            stream.write_all(&bytes).await.unwrap();
+                            return;
+                        }
+                        Reply::Close => return,
+                    }
+                }
+            });
+        }
+    });
+    (authority, accepted)
+}
+
+/// Reads one request with its `Content-Length` body, as text.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length: "))
+                .map_or(0, |v| v.parse().unwrap());
+            if buf.len() >= end + 4 + length {
+                let request = String::from_utf8_lossy(&buf[..end + 4 + length]).into_owned();
+                buf.drain(..end + 4 + length);
+                return Some(request);
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn chunked_body_is_decoded_and_the_connection_reused() {
+    let (backend, accepted) = scripted(|_, _, _| {
+        Reply::Send(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n".to_vec())
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    for _ in 0..3 {
+        assert_eq!(body_text(get(&client, "/", &backend).await).await, "abcde");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn body_until_close_is_read_to_the_end_and_not_reused() {
+    let (backend, accepted) =
+        scripted(|_, _, _| Reply::SendAndClose(b"HTTP/1.1 200 OK\r\n\r\nall of it".to_vec())).await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    for _ in 0..2 {
+        assert_eq!(
+            body_text(get(&client, "/", &backend).await).await,
+            "all of it"
+        );
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    assert_eq!(client.pooled(None), 0);
+}
+
+#[tokio::test]
+async fn large_body_streams_intact() {
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let expected = body.clone();
+    let (backend, _) = scripted(move |_, _, _| {
+        let mut reply =
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
+        reply.extend_from_slice(&body);
+        Reply::Send(reply)
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    let response = get(&client, "/", &backend).await;
+    let got = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(got.len(), expected.len());
+    assert!(got == expected);
+    assert_eq!(
+        client.pooled(None),
+        1,
+        "read to its end, the connection is kept"
+    );
+}
+
+#[tokio::test]
+async fn body_cut_short_is_an_error_and_the_connection_is_not_kept() {
+    let (backend, _) = scripted(|_, _, _| {
+        Reply::SendAndClose(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc".to_vec())
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    let response = get(&client, "/", &backend).await;
+    assert!(response.into_body().collect().await.is_err());
+    assert_eq!(client.pooled(None), 0);
+}
+
+#[tokio::test]
+async fn request_body_goes_out_with_its_length() {
+    let (backend, _) = scripted(|_, _, request| {
+        let echo = request.as_bytes();
+        let mut reply =
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", echo.len()).into_bytes();
+        reply.extend_from_slice(echo);
+        Reply::Send(reply)
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    let response = send(&client, Method::POST, "/up", &backend, b"payload")
+        .await
+        .unwrap();
+    let text = body_text(response).await;
+    assert!(text.starts_with("POST /up HTTP/1.1\r\n"), "{text}");
+    assert!(text.contains("\r\ncontent-length: 7\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\npayload"), "{text}");
+}
+
+#[tokio::test]
+async fn idempotent_request_on_a_connection_closed_without_answer_goes_on_a_new_one() {
+    // The second request on the first connection meets a close without an
+    // answer (the upstream's idle timeout racing the request).
+    let (backend, accepted) = scripted(|connection, number, _| match (connection, number) {
+        (0, 1) => Reply::Close,
+        _ => Reply::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()),
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
+    assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    // A POST is not sent again: the upstream may have acted on it.
+    let (backend, accepted) = scripted(|connection, number, _| match (connection, number) {
+        (0, 1) => Reply::Close,
+        _ => Reply::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()),
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
+    let err = send(&client, Method::POST, "/", &backend, b"x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Closed), "{err:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn garbage_answer_is_a_bad_response() {
+    let (backend, _) =
+        scripted(|_, _, _| Reply::SendAndClose(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec())).await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    let err = send(&client, Method::GET, "/", &backend, b"")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::BadResponse(_)), "{err:?}");
 }

@@ -96,7 +96,7 @@ pub(super) async fn exchange(
     );
     match run_attempts(engine, upstream, &limits, &mut attempt).await {
         Ok(done) => {
-            let (mut head, incoming) = done.output.into_parts();
+            let (mut head, body) = done.output.into_parts();
             strip_response_hop_by_hop(&mut head.headers);
             // The client connection speaks HTTP/1.1 whatever the upstream
             // spoke; hyper adapts it for HTTP/1.0 clients.
@@ -105,7 +105,7 @@ pub(super) async fn exchange(
             if let Some(id) = done.endpoint.id_value() {
                 head.headers.insert(ENDPOINT, id.clone());
             }
-            Response::from_parts(head, incoming.map_err(Into::into).boxed_unsync())
+            Response::from_parts(head, body.boxed_unsync())
         }
         Err(failed) => {
             tracing::warn!(

@@ -1,0 +1,226 @@
+//! One upstream HTTP/1.1 connection, driven by the request that uses it:
+//! no task of its own, no channel between the request and the socket.
+
+use std::io::{self, Write as _};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::{Bytes, BytesMut};
+use http::Method;
+use http_body::Body;
+use http_body_util::BodyExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::request::{Form, Framing, OutBody, OutRequest};
+use super::response::{parse_head, Head};
+use super::ClientError;
+
+/// How much is read from the socket at a time, at least.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// A full body up to this size goes out in the same `write` as the head.
+const INLINE_BODY: usize = 16 * 1024;
+
+/// The output buffer is kept between requests up to this capacity.
+const KEEP_WRITE_BUFFER: usize = 64 * 1024;
+
+/// An open connection and what was read from it but not used yet.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    stream: TcpStream,
+    read: BytesMut,
+    write: Vec<u8>,
+}
+
+/// How sending went when it failed.
+pub(crate) enum SendFailure {
+    /// The request head could not be written: the upstream received
+    /// nothing usable and the body was not touched, so it is handed back.
+    Unsent(OutBody, io::Error),
+    /// The exchange failed after the request (or part of it) went out.
+    Failed(ClientError),
+}
+
+impl Conn {
+    pub(crate) fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            read: BytesMut::new(),
+            write: Vec::new(),
+        }
+    }
+
+    /// Whether an idle connection can carry a new request: the upstream
+    /// has neither closed it nor sent anything since its last response.
+    /// Costs a system call only when the socket was reported readable.
+    pub(crate) fn is_usable(&self) -> bool {
+        if !self.read.is_empty() {
+            return false;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.stream.poll_read_ready(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(Err(_)) => false,
+            Poll::Ready(Ok(())) => {
+                let mut probe = [0u8; 1];
+                matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+
+    /// Waits until the socket is readable (tests: the reactor has seen
+    /// what the far end did).
+    #[cfg(test)]
+    pub(crate) async fn readable(&self) {
+        self.stream.readable().await.unwrap();
+    }
+
+    /// Writes `request` with `body` in `form` and reads the response
+    /// head.
+    pub(crate) async fn exchange(
+        &mut self,
+        request: &OutRequest<'_>,
+        body: OutBody,
+        form: Form,
+    ) -> Result<Head, SendFailure> {
+        let framing = request.framing(&body);
+        let to_head = request.method == Method::HEAD;
+        self.write.clear();
+        request.write_head(form, framing, &mut self.write);
+        match body {
+            OutBody::Full(bytes) if bytes.len() <= INLINE_BODY => {
+                self.write.extend_from_slice(&bytes);
+                if let Err(err) = self.flush_write().await {
+                    return Err(SendFailure::Unsent(OutBody::Full(bytes), err));
+                }
+            }
+            OutBody::Full(bytes) => {
+                if let Err(err) = self.flush_write().await {
+                    return Err(SendFailure::Unsent(OutBody::Full(bytes), err));
+                }
+                if let Err(err) = self.stream.write_all(&bytes).await {
+                    return self.early_answer(to_head, ClientError::Io(err));
+                }
+            }
+            OutBody::Stream(stream) => {
+                if let Err(err) = self.flush_write().await {
+                    return Err(SendFailure::Unsent(OutBody::Stream(stream), err));
+                }
+                if let Err(err) = self.stream_body(stream, framing).await {
+                    return self.early_answer(to_head, err);
+                }
+            }
+        }
+        self.read_head(to_head).await.map_err(SendFailure::Failed)
+    }
+
+    async fn flush_write(&mut self) -> io::Result<()> {
+        let result = self.stream.write_all(&self.write).await;
+        self.write.clear();
+        if self.write.capacity() > KEEP_WRITE_BUFFER {
+            self.write = Vec::new();
+        }
+        result
+    }
+
+    /// Sends a streamed body in `framing`, frame by frame.
+    async fn stream_body<B>(&mut self, mut body: B, framing: Framing) -> Result<(), ClientError>
+    where
+        B: Body<Data = Bytes> + Unpin,
+        B::Error: Into<super::BoxError>,
+    {
+        let chunked = framing == Framing::Chunked;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| ClientError::RequestBody(e.into()))?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers are not forwarded
+            };
+            if data.is_empty() {
+                continue;
+            }
+            if chunked {
+                write!(self.write, "{:x}\r\n", data.len()).map_err(ClientError::Io)?;
+                self.write.extend_from_slice(&data);
+                self.write.extend_from_slice(b"\r\n");
+                self.flush_write().await.map_err(ClientError::Io)?;
+            } else {
+                self.stream
+                    .write_all(&data)
+                    .await
+                    .map_err(ClientError::Io)?;
+            }
+        }
+        if chunked {
+            self.stream
+                .write_all(b"0\r\n\r\n")
+                .await
+                .map_err(ClientError::Io)?;
+        }
+        Ok(())
+    }
+
+    /// After sending failed: the upstream may have answered early (a 413
+    /// to an upload it refuses) and closed; an answer already received is
+    /// returned, on a connection that is not reused.
+    fn early_answer(&mut self, to_head: bool, error: ClientError) -> Result<Head, SendFailure> {
+        let mut chunk = [0u8; READ_CHUNK];
+        loop {
+            match self.stream.try_read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => self.read.extend_from_slice(&chunk[..n]),
+            }
+        }
+        match parse_head(&mut self.read, to_head) {
+            Ok(Some(mut head)) => {
+                head.keep_alive = false;
+                Ok(head)
+            }
+            _ => Err(SendFailure::Failed(error)),
+        }
+    }
+
+    /// Reads until a complete response head.
+    async fn read_head(&mut self, to_head: bool) -> Result<Head, ClientError> {
+        loop {
+            if !self.read.is_empty() {
+                if let Some(head) =
+                    parse_head(&mut self.read, to_head).map_err(ClientError::BadResponse)?
+                {
+                    return Ok(head);
+                }
+            }
+            if self.fill(READ_CHUNK).await.map_err(ClientError::Io)? == 0 {
+                return Err(if self.read.is_empty() {
+                    ClientError::Closed
+                } else {
+                    ClientError::BadResponse(super::response::BadResponse(
+                        "connection closed inside the response head".into(),
+                    ))
+                });
+            }
+        }
+    }
+
+    /// Reads at least one more byte (`Ok(0)`: the upstream closed).
+    async fn fill(&mut self, at_least: usize) -> io::Result<usize> {
+        self.read.reserve(at_least);
+        self.stream.read_buf(&mut self.read).await
+    }
+
+    /// Polls for more bytes into the read buffer (`Ok(0)`: the upstream
+    /// closed).
+    pub(crate) fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        at_least: usize,
+    ) -> Poll<io::Result<usize>> {
+        self.read.reserve(at_least);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read)
+    }
+
+    /// What was read and not used yet.
+    pub(crate) fn buffer(&mut self) -> &mut BytesMut {
+        &mut self.read
+    }
+}

@@ -1,0 +1,325 @@
+//! Reading an upstream's response head: parsed with `httparse` from the
+//! connection's read buffer, header values shared with that buffer rather
+//! than copied, and the body's delimitation decided (RFC 9112 §6.3).
+
+use std::mem::MaybeUninit;
+
+use bytes::BytesMut;
+use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::response::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Version};
+
+/// The most header fields accepted in a response head.
+const MAX_HEADERS: usize = 128;
+
+/// The longest response head accepted.
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
+
+/// How the response body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// No body (a `HEAD` request, 1xx, 204, 304, or a length of 0).
+    Empty,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// The `chunked` transfer coding.
+    Chunked,
+    /// Until the upstream closes the connection.
+    UntilClose,
+}
+
+/// A parsed response head.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub(crate) parts: Parts,
+    pub(crate) body: BodyKind,
+    /// Whether the connection may carry another request once the body
+    /// has been read.
+    pub(crate) keep_alive: bool,
+}
+
+/// Why a response head is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BadResponse(pub(crate) String);
+
+impl std::fmt::Display for BadResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid response from upstream: {}", self.0)
+    }
+}
+
+impl std::error::Error for BadResponse {}
+
+fn bad(why: impl Into<String>) -> BadResponse {
+    BadResponse(why.into())
+}
+
+/// Parses a final response head from the front of `buf` and removes it;
+/// informational (1xx) heads before it are skipped. `Ok(None)`: the head
+/// is not complete yet. `to_head` says the request was `HEAD`.
+pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Head>, BadResponse> {
+    loop {
+        let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut response,
+            buf,
+            &mut slots,
+        );
+        let len = match parsed {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
+                return Err(bad("response head too large"))
+            }
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(err) => return Err(bad(err.to_string())),
+        };
+        let code = response.code.unwrap_or(0);
+        let version = if response.version == Some(0) {
+            Version::HTTP_10
+        } else {
+            Version::HTTP_11
+        };
+        if (100..200).contains(&code) {
+            if code == 101 {
+                return Err(bad("101 Switching Protocols to a request without Upgrade"));
+            }
+            let _ = buf.split_to(len);
+            continue;
+        }
+        let status = StatusCode::from_u16(code).map_err(|_| bad(format!("status {code}")))?;
+        // Where each name and value sits in the head, so that the values
+        // can be slices of the head's block: sharing it copies nothing.
+        let base = buf.as_ptr() as usize;
+        let mut spans = [[0usize; 4]; MAX_HEADERS];
+        let count = response.headers.len();
+        for (span, header) in spans.iter_mut().zip(response.headers.iter()) {
+            let name = header.name.as_ptr() as usize - base;
+            let value = header.value.as_ptr() as usize - base;
+            *span = [
+                name,
+                name + header.name.len(),
+                value,
+                value + header.value.len(),
+            ];
+        }
+        let block = buf.split_to(len).freeze();
+        let mut headers = HeaderMap::with_capacity(count);
+        for &[name_start, name_end, value_start, value_end] in &spans[..count] {
+            let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
+                bad(format!(
+                    "header name {:?}",
+                    String::from_utf8_lossy(&block[name_start..name_end])
+                ))
+            })?;
+            let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
+                .map_err(|_| bad(format!("value of header {name}")))?;
+            headers.append(name, value);
+        }
+        let (body, framing_closes) = body_kind(status, &headers, to_head)?;
+        let keep_alive = !framing_closes && keeps_alive(version, &headers);
+        let mut parts = Response::new(()).into_parts().0;
+        parts.status = status;
+        parts.version = version;
+        parts.headers = headers;
+        return Ok(Some(Head {
+            parts,
+            body,
+            keep_alive,
+        }));
+    }
+}
+
+/// The body's delimitation, and whether it forces the connection closed.
+fn body_kind(
+    status: StatusCode,
+    headers: &HeaderMap,
+    to_head: bool,
+) -> Result<(BodyKind, bool), BadResponse> {
+    if to_head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return Ok((BodyKind::Empty, false));
+    }
+    if headers.contains_key(TRANSFER_ENCODING) {
+        let last = headers
+            .get_all(TRANSFER_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|coding| !coding.is_empty())
+            .last();
+        return Ok(match last {
+            Some(coding) if coding.eq_ignore_ascii_case("chunked") => {
+                // With a Content-Length as well the message is suspect:
+                // decode it as chunked and do not reuse the connection.
+                (BodyKind::Chunked, headers.contains_key(CONTENT_LENGTH))
+            }
+            _ => (BodyKind::UntilClose, true),
+        });
+    }
+    let mut length = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        for item in value.to_str().unwrap_or("x").split(',') {
+            let item = item.trim();
+            let parsed: u64 = item
+                .parse()
+                .ok()
+                .filter(|_| !item.starts_with('+'))
+                .ok_or_else(|| bad(format!("Content-Length {item:?}")))?;
+            if length.is_some_and(|known| known != parsed) {
+                return Err(bad("conflicting Content-Length values"));
+            }
+            length = Some(parsed);
+        }
+    }
+    Ok(match length {
+        Some(0) => (BodyKind::Empty, false),
+        Some(len) => (BodyKind::Length(len), false),
+        None => (BodyKind::UntilClose, true),
+    })
+}
+
+/// Whether the upstream keeps the connection open after this response.
+fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+    let mut close = false;
+    let mut keep_alive = false;
+    for token in headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+    {
+        close |= token.eq_ignore_ascii_case("close");
+        keep_alive |= token.eq_ignore_ascii_case("keep-alive");
+    }
+    !close && (version == Version::HTTP_11 || keep_alive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(text: &str, to_head: bool) -> Result<Option<Head>, BadResponse> {
+        parse_head(&mut BytesMut::from(text.as_bytes()), to_head)
+    }
+
+    fn complete(text: &str) -> Head {
+        parse(text, false).unwrap().unwrap()
+    }
+
+    #[test]
+    fn parses_status_headers_and_leaves_the_body() {
+        let mut buf = BytesMut::from(
+            &b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nX-A: 1\r\nx-a: 2\r\ncontent-length: 4\r\n\r\nbody"[..],
+        );
+        let head = parse_head(&mut buf, false).unwrap().unwrap();
+        assert_eq!(head.parts.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(head.parts.headers["retry-after"], "1");
+        let values: Vec<_> = head.parts.headers.get_all("x-a").iter().collect();
+        assert_eq!(values, ["1", "2"]);
+        assert_eq!(head.body, BodyKind::Length(4));
+        assert!(head.keep_alive);
+        assert_eq!(&buf[..], b"body");
+    }
+
+    #[test]
+    fn partial_heads_wait_for_more() {
+        assert!(parse("HTTP/1.1 200 OK\r\ncontent-len", false)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn informational_heads_are_skipped() {
+        let head =
+            complete("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(head.parts.status, StatusCode::OK);
+        assert_eq!(head.body, BodyKind::Empty);
+    }
+
+    #[test]
+    fn body_delimitation_follows_rfc_9112() {
+        let cases = [
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n",
+                BodyKind::Chunked,
+                true,
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n",
+                BodyKind::UntilClose,
+                false,
+            ),
+            ("HTTP/1.1 200 OK\r\n\r\n", BodyKind::UntilClose, false),
+            (
+                "HTTP/1.1 204 No Content\r\ncontent-length: 7\r\n\r\n",
+                BodyKind::Empty,
+                true,
+            ),
+            ("HTTP/1.1 304 Not Modified\r\n\r\n", BodyKind::Empty, true),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 3, 3\r\n\r\n",
+                BodyKind::Length(3),
+                true,
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\n",
+                BodyKind::Length(3),
+                false,
+            ),
+            (
+                "HTTP/1.0 200 OK\r\ncontent-length: 3\r\n\r\n",
+                BodyKind::Length(3),
+                false,
+            ),
+            (
+                "HTTP/1.0 200 OK\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\n",
+                BodyKind::Length(3),
+                true,
+            ),
+            (
+                "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n",
+                BodyKind::Chunked,
+                false,
+            ),
+        ];
+        for (text, body, keep_alive) in cases {
+            let head = complete(text);
+            assert_eq!((head.body, head.keep_alive), (body, keep_alive), "{text}");
+        }
+        let head = parse("HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n", true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.body, BodyKind::Empty, "the answer to HEAD has no body");
+    }
+
+    #[test]
+    fn garbage_is_rejected_with_a_reason() {
+        for text in [
+            "SSH-2.0-OpenSSH\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: +1\r\n\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        ] {
+            assert!(parse(text, false).is_err(), "{text}");
+        }
+        let endless = format!("HTTP/1.1 200 OK\r\nx-a: {}", "a".repeat(MAX_HEAD));
+        assert_eq!(
+            parse(&endless, false).unwrap_err().0,
+            "response head too large"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let mut buf = BytesMut::from(&bytes[..]);
+            if let Ok(Some(_)) = parse_head(&mut buf, false) {
+                prop_assert!(buf.len() < bytes.len(), "a parsed head is consumed");
+            }
+        }
+    }
+}
