@@ -97,31 +97,76 @@ pub(crate) fn set_forwarded_for(
     client: &HeaderValue,
     original_host: Option<&HeaderValue>,
 ) {
-    let earlier: Vec<&str> = headers
-        .get_all(&X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .collect();
-    if earlier.is_empty() {
-        headers.insert(X_FORWARDED_FOR, client.clone());
-    } else {
-        let client = String::from_utf8_lossy(client.as_bytes());
-        let chain = format!("{}, {client}", earlier.join(", "));
-        if let Ok(value) = HeaderValue::from_str(&chain) {
-            headers.insert(X_FORWARDED_FOR, value);
+    Forwarded::of(headers, client, original_host).apply(headers);
+}
+
+/// The `X-Forwarded-*` values of one reverse-proxied request: the
+/// client's address appended to any `X-Forwarded-For` chain it sent, the
+/// host it asked for, and the scheme it used (`http`). Values the client
+/// sent for `X-Forwarded-Host` and `X-Forwarded-Proto` are replaced.
+#[derive(Debug, Clone)]
+pub struct Forwarded {
+    chain: HeaderValue,
+    host: Option<HeaderValue>,
+}
+
+impl Forwarded {
+    /// The values for a request with `headers` from `client` (rendered by
+    /// [`ip_value`]) that asked for `original_host`.
+    pub fn of(headers: &HeaderMap, client: &HeaderValue, original_host: Option<&HeaderValue>) -> Self {
+        let earlier: Vec<&str> = headers
+            .get_all(&X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        let chain = if earlier.is_empty() {
+            client.clone()
+        } else {
+            let client = String::from_utf8_lossy(client.as_bytes());
+            HeaderValue::from_str(&format!("{}, {client}", earlier.join(", ")))
+                .unwrap_or_else(|_| client_value(&client))
+        };
+        Self {
+            chain,
+            host: original_host.cloned(),
         }
     }
-    match original_host {
-        Some(host) => {
-            headers.insert(X_FORWARDED_HOST, host.clone());
+
+    /// Sets the values in `headers`.
+    pub fn apply(self, headers: &mut HeaderMap) {
+        headers.insert(X_FORWARDED_FOR, self.chain);
+        match self.host {
+            Some(host) => {
+                headers.insert(X_FORWARDED_HOST, host);
+            }
+            None => {
+                headers.remove(X_FORWARDED_HOST);
+            }
         }
-        None => {
-            headers.remove(X_FORWARDED_HOST);
-        }
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
     }
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+
+    /// The headers these values replace.
+    pub fn replaces(name: &HeaderName) -> bool {
+        *name == X_FORWARDED_FOR || *name == X_FORWARDED_HOST || *name == X_FORWARDED_PROTO
+    }
+
+    /// The fields as `(name, value)` pairs, in the order they are sent.
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, &[u8])> {
+        [
+            Some(("x-forwarded-for", self.chain.as_bytes())),
+            self.host.as_ref().map(|host| ("x-forwarded-host", host.as_bytes())),
+            Some(("x-forwarded-proto", &b"http"[..])),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+fn client_value(client: &str) -> HeaderValue {
+    HeaderValue::from_str(client).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]
@@ -222,6 +267,30 @@ mod tests {
         assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, 10.0.0.2, 192.0.2.7");
         assert_eq!(h[X_FORWARDED_HOST], "shop.example:8080");
         assert_eq!(h[X_FORWARDED_PROTO], "http");
+    }
+
+    #[test]
+    fn forwarded_fields_match_what_apply_sets() {
+        let h = map(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-proto", "https")]);
+        let host = HeaderValue::from_static("shop.example");
+        let forwarded = Forwarded::of(&h, &ip_value("192.0.2.7".parse().unwrap()), Some(&host));
+        let mut fields: Vec<_> = forwarded
+            .fields()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
+            .collect();
+        let mut applied = h.clone();
+        forwarded.apply(&mut applied);
+        let mut expected: Vec<_> = applied
+            .iter()
+            .filter(|(name, _)| Forwarded::replaces(name))
+            .map(|(name, value)| (name.as_str(), value.to_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(fields[0].1, "10.0.0.1, 192.0.2.7");
+        fields.sort();
+        expected.sort();
+        assert_eq!(fields, expected);
+        assert!(Forwarded::replaces(&X_FORWARDED_HOST));
+        assert!(!Forwarded::replaces(&http::header::HOST));
     }
 
     #[test]

@@ -12,20 +12,22 @@ use crate::body::RequestBody;
 use crate::client::{OutRequest, UpstreamBody};
 use crate::endpoint::{Endpoint, Via};
 use crate::engine::StatusSet;
+use crate::headers::Forwarded;
 
 /// A client request as it will be forwarded, before an endpoint is chosen.
 ///
 /// `uri` is absolute (`http://host/path?query`): for forward traffic it is
 /// the client's target; for a reverse route only its path and query are
 /// used, appended to the chosen backend's base path. `headers` are already
-/// cleaned (hop-by-hop and control headers removed, `X-Forwarded-*` set);
-/// `Host` is set per endpoint.
+/// cleaned (hop-by-hop and control headers removed); `Host` is set per
+/// endpoint, and `X-Forwarded-*` from [`Outgoing::with_forwarded`].
 #[derive(Debug)]
 pub struct Outgoing {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: RequestBody,
+    forwarded: Option<Forwarded>,
 }
 
 impl Outgoing {
@@ -36,7 +38,15 @@ impl Outgoing {
             uri,
             headers,
             body,
+            forwarded: None,
         }
+    }
+
+    /// The request with `X-Forwarded-*` values that replace any in its
+    /// headers (a reverse-proxied request).
+    pub fn with_forwarded(mut self, forwarded: Forwarded) -> Self {
+        self.forwarded = Some(forwarded);
+        self
     }
 
     /// The method.
@@ -89,6 +99,7 @@ pub async fn attempt_once(
         host,
         headers: &outgoing.headers,
         proxy_authorization,
+        forwarded: outgoing.forwarded.as_ref(),
     };
     let sending = client.send(&request, body);
     let result = match time_left {

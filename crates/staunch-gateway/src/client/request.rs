@@ -7,6 +7,7 @@ use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::body::StreamOnce;
+use crate::headers::Forwarded;
 
 /// One request to send upstream.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub(crate) struct OutRequest<'a> {
     pub(crate) headers: &'a HeaderMap,
     /// Credentials for an upstream proxy.
     pub(crate) proxy_authorization: Option<&'a HeaderValue>,
+    /// `X-Forwarded-*` values that replace those in `headers`.
+    pub(crate) forwarded: Option<&'a Forwarded>,
 }
 
 /// A request body.
@@ -93,10 +96,16 @@ impl OutRequest<'_> {
         out.extend_from_slice(self.host);
         out.extend_from_slice(b"\r\n");
         for (name, value) in self.headers {
-            if name == HOST || name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-                continue;
+            let replaced = name == HOST
+                || name == CONTENT_LENGTH
+                || name == TRANSFER_ENCODING
+                || (self.forwarded.is_some() && Forwarded::replaces(name));
+            if !replaced {
+                write_field(out, name.as_str().as_bytes(), value.as_bytes());
             }
-            write_field(out, name.as_str().as_bytes(), value.as_bytes());
+        }
+        for (name, value) in self.forwarded.iter().flat_map(|f| f.fields()) {
+            write_field(out, name.as_bytes(), value);
         }
         if let Some(credentials) = self.proxy_authorization {
             write_field(out, b"proxy-authorization", credentials.as_bytes());
@@ -152,6 +161,7 @@ mod tests {
             host: b"example.test:8080",
             headers,
             proxy_authorization: None,
+            forwarded: None,
         }
     }
 
@@ -194,6 +204,23 @@ mod tests {
             head(&req, &body(""), Form::Absolute),
             "GET http://example.test:8080/ HTTP/1.1\r\nhost: example.test:8080\r\n\
              proxy-authorization: Basic dTpw\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn forwarded_values_replace_the_clients() {
+        let uri: Uri = "/".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+        headers.insert("accept", HeaderValue::from_static("*/*"));
+        let forwarded = Forwarded::of(&headers, &HeaderValue::from_static("192.0.2.7"), None);
+        let mut req = request(&Method::GET, &uri, &headers);
+        req.forwarded = Some(&forwarded);
+        assert_eq!(
+            head(&req, &body(""), Form::Origin),
+            "GET / HTTP/1.1\r\nhost: example.test:8080\r\naccept: */*\r\n\
+             x-forwarded-for: 10.0.0.1, 192.0.2.7\r\nx-forwarded-proto: http\r\n\r\n"
         );
     }
 

@@ -83,6 +83,7 @@ async fn send(
         host: host.as_str().as_bytes(),
         headers: &headers,
         proxy_authorization: None,
+        forwarded: None,
     };
     client
         .send(&request, OutBody::Full(Bytes::from_static(body)))

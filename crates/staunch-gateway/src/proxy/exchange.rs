@@ -15,7 +15,7 @@ use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
 use crate::engine::Engine;
-use crate::headers::{set_forwarded_for, strip_request_hop_by_hop, strip_response_hop_by_hop};
+use crate::headers::{strip_request_hop_by_hop, strip_response_hop_by_hop, Forwarded};
 use crate::reply;
 use crate::upstream::Upstream;
 
@@ -54,9 +54,8 @@ pub(super) async fn exchange(
     headers.remove(HOST);
     // The gateway already answered `100-continue` by reading the body.
     headers.remove(EXPECT);
-    if mode == Mode::Reverse {
-        set_forwarded_for(headers, &peer.forwarded_for, original_host.as_ref());
-    }
+    let forwarded = (mode == Mode::Reverse)
+        .then(|| Forwarded::of(headers, &peer.forwarded_for, original_host.as_ref()));
     let content_length = match content_length(headers.get(CONTENT_LENGTH)) {
         Ok(len) => len,
         Err(value) => {
@@ -90,10 +89,11 @@ pub(super) async fn exchange(
             .map(|t| Instant::now() + t),
         repeat_after_delivery: idempotent,
     };
-    let mut attempt = HttpAttempt::new(
-        Outgoing::new(parts.method, target, parts.headers, body),
-        policy.retry_statuses(),
-    );
+    let mut outgoing = Outgoing::new(parts.method, target, parts.headers, body);
+    if let Some(forwarded) = forwarded {
+        outgoing = outgoing.with_forwarded(forwarded);
+    }
+    let mut attempt = HttpAttempt::new(outgoing, policy.retry_statuses());
     match run_attempts(engine, upstream, &limits, &mut attempt).await {
         Ok(done) => {
             let (mut head, body) = done.output.into_parts();
