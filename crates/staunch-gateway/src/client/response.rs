@@ -10,7 +10,7 @@ use http::response::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Version};
 
 /// The most header fields accepted in a response head.
-const MAX_HEADERS: usize = 128;
+const MAX_HEADERS: usize = 100;
 
 /// The longest response head accepted.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
@@ -91,21 +91,24 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
         // Where each name and value sits in the head, so that the values
         // can be slices of the head's block: sharing it copies nothing.
         let base = buf.as_ptr() as usize;
-        let mut spans = [[0usize; 4]; MAX_HEADERS];
+        let mut spans = [[0u32; 4]; MAX_HEADERS];
         let count = response.headers.len();
         for (span, header) in spans.iter_mut().zip(response.headers.iter()) {
-            let name = header.name.as_ptr() as usize - base;
-            let value = header.value.as_ptr() as usize - base;
+            // Offsets within the head, which is at most a few MiB long.
+            let name = (header.name.as_ptr() as usize - base) as u32;
+            let value = (header.value.as_ptr() as usize - base) as u32;
             *span = [
                 name,
-                name + header.name.len(),
+                name + header.name.len() as u32,
                 value,
-                value + header.value.len(),
+                value + header.value.len() as u32,
             ];
         }
         let block = buf.split_to(len).freeze();
         let mut headers = HeaderMap::with_capacity(count);
-        for &[name_start, name_end, value_start, value_end] in &spans[..count] {
+        let mut framing = FramingFields::default();
+        for span in &spans[..count] {
+            let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
             let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
                 bad(format!(
                     "header name {:?}",
@@ -114,10 +117,11 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
             })?;
             let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
                 .map_err(|_| bad(format!("value of header {name}")))?;
+            framing.see(&name, &value)?;
             headers.append(name, value);
         }
-        let (body, framing_closes) = body_kind(status, &headers, to_head)?;
-        let keep_alive = !framing_closes && keeps_alive(version, &headers);
+        let (body, framing_closes) = framing.body_kind(status, to_head);
+        let keep_alive = !framing_closes && framing.keeps_alive(version);
         let mut parts = Response::new(()).into_parts().0;
         parts.status = status;
         parts.version = version;
@@ -130,70 +134,80 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
     }
 }
 
-/// The body's delimitation, and whether it forces the connection closed.
-fn body_kind(
-    status: StatusCode,
-    headers: &HeaderMap,
-    to_head: bool,
-) -> Result<(BodyKind, bool), BadResponse> {
-    if to_head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
-        return Ok((BodyKind::Empty, false));
-    }
-    if headers.contains_key(TRANSFER_ENCODING) {
-        let last = headers
-            .get_all(TRANSFER_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|coding| !coding.is_empty())
-            .last();
-        return Ok(match last {
-            Some(coding) if coding.eq_ignore_ascii_case("chunked") => {
-                // With a Content-Length as well the message is suspect:
-                // decode it as chunked and do not reuse the connection.
-                (BodyKind::Chunked, headers.contains_key(CONTENT_LENGTH))
-            }
-            _ => (BodyKind::UntilClose, true),
-        });
-    }
-    let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for item in value.to_str().unwrap_or("x").split(',') {
-            let item = item.trim();
-            let parsed: u64 = item
-                .parse()
-                .ok()
-                .filter(|_| !item.starts_with('+'))
-                .ok_or_else(|| bad(format!("Content-Length {item:?}")))?;
-            if length.is_some_and(|known| known != parsed) {
-                return Err(bad("conflicting Content-Length values"));
-            }
-            length = Some(parsed);
-        }
-    }
-    Ok(match length {
-        Some(0) => (BodyKind::Empty, false),
-        Some(len) => (BodyKind::Length(len), false),
-        None => (BodyKind::UntilClose, true),
-    })
+/// What the header fields that delimit the body and govern the
+/// connection say, gathered while the head is read.
+#[derive(Debug, Default)]
+struct FramingFields {
+    /// The `Content-Length`, when one was sent.
+    length: Option<u64>,
+    /// Whether `Transfer-Encoding` was sent, and if so whether its last
+    /// coding is `chunked`.
+    transfer_encoding: Option<bool>,
+    /// `Connection: close`.
+    close: bool,
+    /// `Connection: keep-alive`.
+    keep_alive: bool,
 }
 
-/// Whether the upstream keeps the connection open after this response.
-fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
-    let mut close = false;
-    let mut keep_alive = false;
-    for token in headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-    {
-        close |= token.eq_ignore_ascii_case("close");
-        keep_alive |= token.eq_ignore_ascii_case("keep-alive");
+impl FramingFields {
+    fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), BadResponse> {
+        if *name == CONTENT_LENGTH {
+            for item in value.to_str().unwrap_or("x").split(',') {
+                let item = item.trim();
+                let parsed: u64 = item
+                    .parse()
+                    .ok()
+                    .filter(|_| !item.starts_with('+'))
+                    .ok_or_else(|| bad(format!("Content-Length {item:?}")))?;
+                if self.length.is_some_and(|known| known != parsed) {
+                    return Err(bad("conflicting Content-Length values"));
+                }
+                self.length = Some(parsed);
+            }
+        } else if *name == TRANSFER_ENCODING {
+            let last = value
+                .to_str()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|coding| !coding.is_empty())
+                .last();
+            // A later field's codings come after an earlier one's.
+            if let Some(coding) = last {
+                self.transfer_encoding = Some(coding.eq_ignore_ascii_case("chunked"));
+            } else if self.transfer_encoding.is_none() {
+                self.transfer_encoding = Some(false);
+            }
+        } else if *name == CONNECTION {
+            for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
+                self.close |= token.eq_ignore_ascii_case("close");
+                self.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
+            }
+        }
+        Ok(())
     }
-    !close && (version == Version::HTTP_11 || keep_alive)
+
+    /// The body's delimitation, and whether it forces the connection
+    /// closed.
+    fn body_kind(&self, status: StatusCode, to_head: bool) -> (BodyKind, bool) {
+        if to_head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+            return (BodyKind::Empty, false);
+        }
+        match (self.transfer_encoding, self.length) {
+            // With a Content-Length as well the message is suspect: decode
+            // it as chunked and do not reuse the connection.
+            (Some(true), length) => (BodyKind::Chunked, length.is_some()),
+            (Some(false), _) => (BodyKind::UntilClose, true),
+            (None, Some(0)) => (BodyKind::Empty, false),
+            (None, Some(len)) => (BodyKind::Length(len), false),
+            (None, None) => (BodyKind::UntilClose, true),
+        }
+    }
+
+    /// Whether the upstream keeps the connection open after this response.
+    fn keeps_alive(&self, version: Version) -> bool {
+        !self.close && (version == Version::HTTP_11 || self.keep_alive)
+    }
 }
 
 #[cfg(test)]
