@@ -12,6 +12,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Version};
 /// The most header fields accepted in a response head.
 const MAX_HEADERS: usize = 100;
 
+/// Header fields the gateway adds to each forwarded answer
+/// (`X-Staunch-Attempts`, `X-Staunch-Endpoint`).
+const ADDED_BY_GATEWAY: usize = 2;
+
 /// The longest response head accepted.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 
@@ -105,7 +109,9 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
             ];
         }
         let block = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(count);
+        // Room for the fields the gateway adds to every answer, so that
+        // adding them does not grow the map.
+        let mut headers = HeaderMap::with_capacity(count + ADDED_BY_GATEWAY);
         let mut framing = FramingFields::default();
         for span in &spans[..count] {
             let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
