@@ -66,6 +66,7 @@ pub mod control;
 pub mod endpoint;
 pub mod engine;
 mod error;
+mod h1;
 pub mod headers;
 mod proxy;
 mod reply;

@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use super::chunked::{Chunked, Decoded};
+use crate::h1::chunked::{Chunked, Decoded};
 use super::conn::Conn;
 use super::{BoxError, Checkin};
 

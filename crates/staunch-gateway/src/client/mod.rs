@@ -17,7 +17,6 @@
 //! socket.
 
 mod body;
-mod chunked;
 mod conn;
 mod pool;
 mod request;
@@ -39,7 +38,7 @@ use tower_service::Service;
 
 use self::body::Decoder;
 pub use self::body::UpstreamBody;
-use self::chunked::Chunked;
+use crate::h1::chunked::Chunked;
 use self::conn::{Conn, SendFailure};
 pub(crate) use self::pool::set_worker_slot;
 use self::pool::Pool;

@@ -3,23 +3,22 @@
 //! retried.
 
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::time::Instant;
 
 use crate::active::ActiveConfig;
 use crate::attempt::{run_attempts, AttemptLimits, ConnectAttempt};
+use crate::body::ClientBody;
 use crate::client::ProxyBody;
 use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
 use crate::reply;
-use crate::server::Shared;
+use crate::server::{OnUpgrade, Shared};
 
 /// Opens a tunnel for a `CONNECT host:port` request.
 pub(super) async fn handle(
     shared: &Shared,
     active: &ActiveConfig,
-    mut request: Request<Incoming>,
+    mut request: Request<ClientBody>,
 ) -> Response<ProxyBody> {
     let target = match request.uri().authority() {
         Some(a) if a.port().is_some() && !a.host().is_empty() && !a.as_str().contains('@') => {
@@ -65,18 +64,24 @@ pub(super) async fn handle(
             return reply::attempts_failed(&failed);
         }
     };
-    let upgrade = hyper::upgrade::on(request);
+    let Some(upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+        return reply::json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no_upgrade",
+            "this connection cannot carry a tunnel",
+            json!({}),
+        );
+    };
     let force = shared.force_close();
     let tunnel = done.output;
     shared.spawn(async move {
-        let upgraded = match upgrade.await {
+        let mut client = match upgrade.upgraded().await {
             Ok(upgraded) => upgraded,
             Err(err) => {
                 tracing::debug!(%err, "client left before the tunnel started");
                 return;
             }
         };
-        let mut client = TokioIo::new(upgraded);
         tokio::select! {
             result = tunnel.splice(&mut client) => match result {
                 Ok((up, down)) => tracing::debug!(%target, up, down, "tunnel closed"),

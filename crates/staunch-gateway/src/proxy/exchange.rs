@@ -5,13 +5,13 @@ use http::header::{CONTENT_LENGTH, EXPECT, HOST};
 use http::request::Parts;
 use http::{HeaderValue, Method, Response, Uri, Version};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use serde_json::json;
 use tokio::time::Instant;
 
 use super::Peer;
 use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
 use crate::body::RequestBody;
+use crate::body::ClientBody;
 use crate::client::ProxyBody;
 use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
 use crate::engine::Engine;
@@ -37,7 +37,7 @@ pub(super) enum Mode {
 pub(super) async fn exchange(
     engine: &Engine,
     mut parts: Parts,
-    body: Incoming,
+    body: ClientBody,
     target: Uri,
     upstream: &Upstream,
     max_replay_body: u64,

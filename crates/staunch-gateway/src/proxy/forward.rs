@@ -3,13 +3,13 @@
 
 use http::uri::Scheme;
 use http::{Request, Response};
-use hyper::body::Incoming;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
 use super::own::refuse_own_listener;
 use super::Peer;
 use crate::active::ActiveConfig;
+use crate::body::ClientBody;
 use crate::client::ProxyBody;
 use crate::engine::Engine;
 use crate::reply;
@@ -18,7 +18,7 @@ use crate::reply;
 pub(super) async fn handle(
     engine: &Engine,
     active: &ActiveConfig,
-    request: Request<Incoming>,
+    request: Request<ClientBody>,
     peer: &Peer,
 ) -> Response<ProxyBody> {
     let target = request.uri().clone();

@@ -17,9 +17,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{HeaderValue, Method, Request, Response};
-use hyper::body::Incoming;
 use serde_json::json;
 
+use crate::body::ClientBody;
 use crate::client::ProxyBody;
 use crate::headers::ip_value;
 use crate::reply;
@@ -45,7 +45,7 @@ impl Peer {
 /// Answers one request from `peer`.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<ClientBody>,
     peer: &Peer,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let active = shared.active();

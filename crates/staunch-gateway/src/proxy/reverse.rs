@@ -2,12 +2,12 @@
 
 use http::header::HOST;
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
 use super::Peer;
 use crate::active::ActiveConfig;
+use crate::body::ClientBody;
 use crate::client::ProxyBody;
 use crate::engine::Engine;
 use crate::reply;
@@ -16,7 +16,7 @@ use crate::reply;
 pub(super) async fn handle(
     engine: &Engine,
     active: &ActiveConfig,
-    request: Request<Incoming>,
+    request: Request<ClientBody>,
     peer: &Peer,
 ) -> Response<ProxyBody> {
     let host = request

@@ -16,7 +16,6 @@ use tokio::runtime::Handle;
 use super::timer::ConnTimer;
 use super::workers::{OpenGuard, Workers};
 use super::Shared;
-use crate::proxy;
 
 /// How long a client may take to send a request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -93,24 +92,25 @@ fn hand_off(
     shared.spawn_on(task, worker);
 }
 
-/// Serves one connection. On shutdown an idle connection closes at once and
-/// a busy one after its current response; when the drain time is up it is
-/// dropped.
+/// Serves one connection: the proxy listener's with the gateway's own
+/// HTTP/1.1 server ([`http1`](super::http1)), the admin listener's with
+/// hyper's.
 async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, role: Role) {
+    match role {
+        Role::Proxy => super::http1::serve(stream, peer, shared).await,
+        Role::Admin => serve_admin(stream, peer, shared).await,
+    }
+}
+
+/// Serves one admin connection. On shutdown an idle connection closes at
+/// once and a busy one after its current response; when the drain time is
+/// up it is dropped.
+async fn serve_admin(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let service_shared = Arc::clone(&shared);
-    let client = proxy::Peer::new(peer);
     let service = service_fn(move |request: Request<Incoming>| {
         let shared = Arc::clone(&service_shared);
-        let client = client.clone();
-        async move {
-            match role {
-                Role::Proxy => proxy::handle(shared, request, &client).await,
-                Role::Admin => {
-                    Ok::<_, std::convert::Infallible>(shared.admin().handle(request).await)
-                }
-            }
-        }
+        async move { Ok::<_, std::convert::Infallible>(shared.admin().handle(request).await) }
     });
     let connection = http1::Builder::new()
         .timer(ConnTimer::new())
@@ -118,8 +118,7 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         // One `write` of a flattened buffer per response rather than a
         // `writev` of head and body slices (see the upstream client).
         .writev(false)
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
+        .serve_connection(TokioIo::new(stream), service);
     let mut connection = pin!(connection);
     let force = shared.force_close();
     let result = tokio::select! {

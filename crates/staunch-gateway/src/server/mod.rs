@@ -1,6 +1,7 @@
 //! A running gateway: its listeners, its reloadable configuration and its
 //! lifecycle (graceful drain on shutdown).
 
+mod http1;
 mod listener;
 mod shared;
 pub(crate) mod signals;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use self::listener::{accept_loop, Role};
+pub(crate) use self::http1::upgrade::OnUpgrade;
 pub(crate) use self::shared::Shared;
 use self::workers::Workers;
 use crate::active::ActiveConfig;

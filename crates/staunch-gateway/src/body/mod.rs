@@ -8,9 +8,13 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
 use crate::client::{BoxError, OutBody};
+
+mod client;
+
+pub(crate) use self::client::Decoder;
+pub use self::client::ClientBody;
 
 /// A client's request body, ready to be sent upstream.
 #[derive(Debug)]
@@ -27,10 +31,10 @@ impl RequestBody {
     ///
     /// A `Content-Length` over the limit skips reading altogether.
     pub async fn read(
-        mut body: Incoming,
+        mut body: ClientBody,
         content_length: Option<u64>,
         limit: u64,
-    ) -> Result<Self, hyper::Error> {
+    ) -> Result<Self, BoxError> {
         if content_length.is_some_and(|len| len > limit) {
             return Ok(Self::Streaming(Some(StreamOnce::new(
                 VecDeque::new(),
@@ -84,11 +88,11 @@ fn concat(mut chunks: VecDeque<Bytes>, size: u64) -> Bytes {
 #[derive(Debug)]
 pub struct StreamOnce {
     read: VecDeque<Bytes>,
-    rest: Incoming,
+    rest: ClientBody,
 }
 
 impl StreamOnce {
-    fn new(read: VecDeque<Bytes>, rest: Incoming) -> Self {
+    fn new(read: VecDeque<Bytes>, rest: ClientBody) -> Self {
         Self { read, rest }
     }
 }
@@ -104,7 +108,7 @@ impl Body for StreamOnce {
         if let Some(chunk) = self.read.pop_front() {
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
-        Pin::new(&mut self.rest).poll_frame(cx).map_err(Into::into)
+        Pin::new(&mut self.rest).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {

@@ -1,0 +1,6 @@
+//! HTTP/1.1 wire pieces shared by the gateway's own client (towards
+//! upstreams) and server (towards clients).
+
+pub(crate) mod chunked;
+pub(crate) mod date;
+pub(crate) mod reader;

@@ -1,0 +1,275 @@
+//! Reading a client's request head: parsed with `httparse` from the
+//! connection's read buffer, the target and header values shared with that
+//! buffer rather than copied, and the body's delimitation decided (RFC
+//! 9112 §6.3).
+
+use std::mem::MaybeUninit;
+
+use bytes::BytesMut;
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
+
+/// The most header fields accepted in a request head.
+const MAX_HEADERS: usize = 100;
+
+/// The longest request head accepted.
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
+
+/// Header fields the gateway may add before forwarding (`X-Forwarded-*`
+/// are written separately; this is room for `Host` and the like).
+const ROOM: usize = 2;
+
+/// How the request body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// No body.
+    Empty,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// The `chunked` transfer coding.
+    Chunked,
+}
+
+/// A parsed request head.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub(crate) parts: Parts,
+    pub(crate) body: BodyKind,
+    /// Whether the client keeps the connection open after the response.
+    pub(crate) keep_alive: bool,
+    /// Whether the client waits for `100 Continue` before sending the body.
+    pub(crate) expect_continue: bool,
+}
+
+/// Why a request head is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeadError {
+    /// Longer than [`MAX_HEAD`] or with more than 100 fields: `431`.
+    TooLarge,
+    /// Not a valid HTTP/1.x request head: `400`, with the reason.
+    Invalid(String),
+}
+
+fn invalid(why: impl Into<String>) -> HeadError {
+    HeadError::Invalid(why.into())
+}
+
+/// Parses a request head from the front of `buf` and removes it.
+/// `Ok(None)`: the head is not complete yet.
+pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut []);
+    let len = match request.parse_with_uninit_headers(buf, &mut slots) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(HeadError::TooLarge),
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+        Err(err) => return Err(invalid(err.to_string())),
+    };
+    let method = Method::from_bytes(request.method.unwrap_or("").as_bytes())
+        .map_err(|_| invalid("invalid method"))?;
+    let version = if request.version == Some(0) {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
+    // Where the target, names and values sit in the head, so that they can
+    // be slices of the head's block: sharing it copies nothing.
+    let base = buf.as_ptr() as usize;
+    let path = request.path.unwrap_or("");
+    let target = (path.as_ptr() as usize - base, path.len());
+    let mut spans = [[0u32; 4]; MAX_HEADERS];
+    let count = request.headers.len();
+    for (span, header) in spans.iter_mut().zip(request.headers.iter()) {
+        // Offsets within the head, which is at most a few MiB long.
+        let name = (header.name.as_ptr() as usize - base) as u32;
+        let value = (header.value.as_ptr() as usize - base) as u32;
+        *span = [
+            name,
+            name + header.name.len() as u32,
+            value,
+            value + header.value.len() as u32,
+        ];
+    }
+    let block = buf.split_to(len).freeze();
+    let uri = Uri::from_maybe_shared(block.slice(target.0..target.0 + target.1))
+        .map_err(|_| invalid("invalid request target"))?;
+    let mut headers = HeaderMap::with_capacity(count + ROOM);
+    let mut fields = FramingFields::default();
+    for span in &spans[..count] {
+        let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
+        let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
+            invalid(format!(
+                "invalid header name {:?}",
+                String::from_utf8_lossy(&block[name_start..name_end])
+            ))
+        })?;
+        let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
+            .map_err(|_| invalid(format!("invalid value of header {name}")))?;
+        fields.see(&name, &value)?;
+        headers.append(name, value);
+    }
+    let body = fields.body_kind()?;
+    let mut parts = Request::new(()).into_parts().0;
+    parts.method = method;
+    parts.uri = uri;
+    parts.version = version;
+    parts.headers = headers;
+    Ok(Some(Head {
+        parts,
+        body,
+        keep_alive: !fields.close && (version == Version::HTTP_11 || fields.keep_alive),
+        expect_continue: fields.expect_continue && version == Version::HTTP_11,
+    }))
+}
+
+/// What the fields that delimit the body and govern the connection say.
+#[derive(Debug, Default)]
+struct FramingFields {
+    length: Option<u64>,
+    /// `Some(last coding is chunked)` when `Transfer-Encoding` was sent.
+    transfer_encoding: Option<bool>,
+    close: bool,
+    keep_alive: bool,
+    expect_continue: bool,
+}
+
+impl FramingFields {
+    fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), HeadError> {
+        if *name == CONTENT_LENGTH {
+            for item in value.to_str().unwrap_or("x").split(',') {
+                let item = item.trim();
+                let parsed: u64 = item
+                    .parse()
+                    .ok()
+                    .filter(|_| !item.starts_with('+'))
+                    .ok_or_else(|| invalid(format!("invalid Content-Length {item:?}")))?;
+                if self.length.is_some_and(|known| known != parsed) {
+                    return Err(invalid("conflicting Content-Length values"));
+                }
+                self.length = Some(parsed);
+            }
+        } else if *name == TRANSFER_ENCODING {
+            let last = value
+                .to_str()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|coding| !coding.is_empty())
+                .last();
+            self.transfer_encoding = Some(last.is_some_and(|c| c.eq_ignore_ascii_case("chunked")));
+        } else if *name == CONNECTION {
+            for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
+                self.close |= token.eq_ignore_ascii_case("close");
+                self.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
+            }
+        } else if *name == EXPECT {
+            self.expect_continue = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
+        }
+        Ok(())
+    }
+
+    /// RFC 9112 §6.3 for requests: `chunked` last, or a length, or none.
+    /// Both at once, or another final coding, could desynchronize the
+    /// gateway and the upstream about where the request ends: refused.
+    fn body_kind(&self) -> Result<BodyKind, HeadError> {
+        match (self.transfer_encoding, self.length) {
+            (Some(_), Some(_)) => Err(invalid("both Transfer-Encoding and Content-Length")),
+            (Some(true), None) => Ok(BodyKind::Chunked),
+            (Some(false), None) => Err(invalid("Transfer-Encoding does not end with chunked")),
+            (None, Some(0) | None) => Ok(BodyKind::Empty),
+            (None, Some(len)) => Ok(BodyKind::Length(len)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(text: &str) -> Result<Option<Head>, HeadError> {
+        parse_head(&mut BytesMut::from(text.as_bytes()))
+    }
+
+    fn complete(text: &str) -> Head {
+        parse(text).unwrap().unwrap()
+    }
+
+    #[test]
+    fn parses_method_target_version_headers_and_leaves_the_body() {
+        let mut buf = BytesMut::from(
+            &b"POST http://example.test/a?b=1 HTTP/1.1\r\nHost: example.test\r\nX-A: 1\r\nx-a: 2\r\nContent-Length: 4\r\n\r\nbodyGET"[..],
+        );
+        let head = parse_head(&mut buf).unwrap().unwrap();
+        assert_eq!(head.parts.method, Method::POST);
+        assert_eq!(head.parts.uri, "http://example.test/a?b=1");
+        assert_eq!(head.parts.version, Version::HTTP_11);
+        let values: Vec<_> = head.parts.headers.get_all("x-a").iter().collect();
+        assert_eq!(values, ["1", "2"]);
+        assert_eq!(head.body, BodyKind::Length(4));
+        assert!(head.keep_alive && !head.expect_continue);
+        assert_eq!(&buf[..], b"bodyGET");
+    }
+
+    #[test]
+    fn connect_targets_and_partial_heads() {
+        let head = complete("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n");
+        assert_eq!(head.parts.uri.authority().unwrap(), "example.test:443");
+        assert!(parse("GET / HTTP/1.1\r\nHost: a").unwrap().is_none());
+    }
+
+    #[test]
+    fn connection_and_expect_fields() {
+        assert!(!complete("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").keep_alive);
+        assert!(!complete("GET / HTTP/1.0\r\n\r\n").keep_alive);
+        assert!(complete("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+        let head = complete("PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+        assert!(head.expect_continue);
+        assert!(!complete("PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);
+    }
+
+    #[test]
+    fn body_delimitation() {
+        assert_eq!(complete("GET / HTTP/1.1\r\n\r\n").body, BodyKind::Empty);
+        assert_eq!(complete("POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n").body, BodyKind::Empty);
+        assert_eq!(
+            complete("POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n").body,
+            BodyKind::Chunked
+        );
+        assert_eq!(complete("POST / HTTP/1.1\r\ncontent-length: 7, 7\r\n\r\n").body, BodyKind::Length(7));
+    }
+
+    #[test]
+    fn smuggling_shapes_and_garbage_are_refused() {
+        for text in [
+            "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n",
+            "POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n",
+            "POST / HTTP/1.1\r\ncontent-length: -3\r\n\r\n",
+            "GET / HTTP/1.1\r\nbad header\r\n\r\n",
+            "\x16\x03\x01\x02\x00\x01\x00\x01\x03\x03\r\n\r\n",
+        ] {
+            assert!(matches!(parse(text), Err(HeadError::Invalid(_))), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn oversized_heads_are_too_large() {
+        let long = format!("GET / HTTP/1.1\r\nx-a: {}", "a".repeat(MAX_HEAD));
+        assert_eq!(parse(&long).unwrap_err(), HeadError::TooLarge);
+        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "x-a: 1\r\n".repeat(MAX_HEADERS + 1));
+        assert_eq!(parse(&many).unwrap_err(), HeadError::TooLarge);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let mut buf = BytesMut::from(&bytes[..]);
+            if let Ok(Some(_)) = parse_head(&mut buf) {
+                prop_assert!(buf.len() < bytes.len(), "a parsed head is consumed");
+            }
+        }
+    }
+}

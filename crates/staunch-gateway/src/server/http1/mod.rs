@@ -1,0 +1,224 @@
+//! The proxy listener's HTTP/1.1 server: one loop per client connection
+//! that reads a request head, hands the request to the proxy, and writes
+//! the answer, on the connection's own task.
+//!
+//! Small request bodies are read before the request is handled; larger
+//! ones stream from the connection, which serves its next request only
+//! once the body was read to its end. Answers stream as their bodies are
+//! polled. A `CONNECT` answered with a 2xx hands the connection to the
+//! tunnel (see [`upgrade`]).
+//!
+//! Shutdown: a connection waiting for a request closes at once; one busy
+//! with a request closes after its answer; when the drain time is up it is
+//! dropped.
+
+mod head;
+mod respond;
+pub(crate) mod upgrade;
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use self::head::{parse_head, BodyKind, HeadError};
+use self::respond::{write_response, Exchange, Written};
+use self::upgrade::{OnUpgrade, Upgraded};
+use super::Shared;
+use crate::body::{ClientBody, Decoder};
+use crate::h1::chunked::Chunked;
+use crate::h1::reader::Reader;
+use crate::proxy;
+use crate::reply;
+
+/// How long a client may take to send a request head.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Request bodies up to this size are read before the request is handled.
+const READ_AHEAD_BODY: u64 = 64 * 1024;
+
+/// How much is read from the socket at a time for a head, at least.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Serves one client connection of the proxy listener.
+pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let (read, mut write) = stream.into_split();
+    let mut reader = Reader::new(read);
+    let client = proxy::Peer::new(peer);
+    let mut out = Vec::new();
+    // One timer and one shutdown registration for the whole connection.
+    let mut timeout = pin!(tokio::time::sleep(HEADER_READ_TIMEOUT));
+    let mut shutdown = pin!(shared.shutdown_signal().cancelled());
+    let force = shared.force_close();
+    let mut forced = pin!(force.cancelled());
+    loop {
+        timeout.as_mut().reset(Instant::now() + HEADER_READ_TIMEOUT);
+        let head = loop {
+            if !reader.buffer().is_empty() {
+                match parse_head(reader.buffer()) {
+                    Ok(Some(head)) => break head,
+                    Ok(None) => {}
+                    Err(err) => {
+                        refuse(&mut write, &mut out, err).await;
+                        return;
+                    }
+                }
+            }
+            let idle = reader.buffer().is_empty();
+            tokio::select! {
+                biased;
+                read = reader.fill(READ_CHUNK) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                },
+                () = &mut timeout => {
+                    tracing::debug!(%peer, "no complete request head in time; closing");
+                    return;
+                }
+                () = &mut shutdown, if idle => return,
+            }
+        };
+        let method = head.parts.method.clone();
+        let exchange = Exchange {
+            head: method == Method::HEAD,
+            connect: method == Method::CONNECT,
+            version: head.parts.version,
+            close: !head.keep_alive,
+        };
+        if head.expect_continue
+            && head.body != BodyKind::Empty
+            && write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
+        {
+            return;
+        }
+        // The body: read now when small, else streamed from the connection
+        // (which then comes back through `home` once the body is read).
+        let (body, kept, home) = match head.body {
+            BodyKind::Empty => (ClientBody::empty(), Some(reader), None),
+            BodyKind::Length(len) if len <= READ_AHEAD_BODY => {
+                let Some(bytes) = read_ahead(&mut reader, len as usize).await else {
+                    return;
+                };
+                (ClientBody::whole(bytes), Some(reader), None)
+            }
+            kind => {
+                let decoder = match kind {
+                    BodyKind::Length(len) => Decoder::Length(len),
+                    _ => Decoder::Chunked(Chunked::new()),
+                };
+                let home = Arc::new(Mutex::new(None));
+                let body = ClientBody::reading(reader, decoder, Arc::clone(&home));
+                (body, None, Some(home))
+            }
+        };
+        let mut request = Request::from_parts(head.parts, body);
+        let upgrade = exchange.connect.then(|| {
+            let (sender, receiver) = oneshot::channel();
+            request.extensions_mut().insert(OnUpgrade::new(receiver));
+            sender
+        });
+        let response = tokio::select! {
+            biased;
+            () = &mut forced => return,
+            response = proxy::handle(Arc::clone(&shared), request, &client) => match response {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
+        };
+        // A streamed body not read to its end leaves the connection
+        // unusable for another request.
+        let unread = home.as_ref().is_some_and(|home| lock(home).is_none());
+        let exchange = Exchange {
+            close: exchange.close || unread || shared.shutdown_signal().is_cancelled(),
+            ..exchange
+        };
+        let tunnel = upgrade.filter(|_| response.status().is_success());
+        let written = tokio::select! {
+            biased;
+            () = &mut forced => return,
+            written = write_response(&mut write, &mut out, response, exchange) => written,
+        };
+        let keep = matches!(written, Ok(Written::Done));
+        reader = match (kept, home) {
+            (Some(reader), _) => reader,
+            (None, Some(home)) => match lock(&home).take() {
+                Some(reader) => reader,
+                None => return,
+            },
+            (None, None) => return,
+        };
+        if let Some(sender) = tunnel {
+            if keep {
+                hand_over(reader, write, sender);
+            }
+            return;
+        }
+        if !keep || exchange.close {
+            return;
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads a body of `len` bytes that is small enough to hold; `None` when
+/// the client closed first.
+async fn read_ahead(reader: &mut Reader, len: usize) -> Option<Bytes> {
+    while reader.buffer().len() < len {
+        let want = len - reader.buffer().len();
+        match reader.fill(want).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+    Some(reader.buffer().split_to(len).freeze())
+}
+
+/// Answers a request head that cannot be served (400 or 431) and lets the
+/// connection close.
+async fn refuse(write: &mut OwnedWriteHalf, out: &mut Vec<u8>, err: HeadError) {
+    let response = match err {
+        HeadError::TooLarge => reply::json_error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "head_too_large",
+            "the request head is too large",
+            json!({ "max_bytes": head::MAX_HEAD, "max_fields": 100 }),
+        ),
+        HeadError::Invalid(why) => {
+            reply::bad_request("malformed request", json!({ "cause": why }))
+        }
+    };
+    let exchange = Exchange {
+        head: false,
+        connect: false,
+        version: http::Version::HTTP_11,
+        close: true,
+    };
+    let _ = write_response(write, out, response, exchange).await;
+}
+
+/// Gives the connection to the tunnel waiting on `sender`.
+fn hand_over(reader: Reader, write: OwnedWriteHalf, sender: oneshot::Sender<Upgraded>) {
+    let (read, read_ahead) = reader.into_parts();
+    match read.reunite(write) {
+        Ok(stream) => {
+            let _ = sender.send(Upgraded::new(stream, read_ahead));
+        }
+        Err(err) => tracing::debug!(%err, "cannot hand the connection to the tunnel"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
