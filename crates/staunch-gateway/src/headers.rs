@@ -113,7 +113,11 @@ pub struct Forwarded {
 impl Forwarded {
     /// The values for a request with `headers` from `client` (rendered by
     /// [`ip_value`]) that asked for `original_host`.
-    pub fn of(headers: &HeaderMap, client: &HeaderValue, original_host: Option<&HeaderValue>) -> Self {
+    pub fn of(
+        headers: &HeaderMap,
+        client: &HeaderValue,
+        original_host: Option<&HeaderValue>,
+    ) -> Self {
         let earlier: Vec<&str> = headers
             .get_all(&X_FORWARDED_FOR)
             .iter()
@@ -157,7 +161,9 @@ impl Forwarded {
     pub fn fields(&self) -> impl Iterator<Item = (&'static str, &[u8])> {
         [
             Some(("x-forwarded-for", self.chain.as_bytes())),
-            self.host.as_ref().map(|host| ("x-forwarded-host", host.as_bytes())),
+            self.host
+                .as_ref()
+                .map(|host| ("x-forwarded-host", host.as_bytes())),
             Some(("x-forwarded-proto", &b"http"[..])),
         ]
         .into_iter()
@@ -271,7 +277,10 @@ mod tests {
 
     #[test]
     fn forwarded_fields_match_what_apply_sets() {
-        let h = map(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-proto", "https")]);
+        let h = map(&[
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-proto", "https"),
+        ]);
         let host = HeaderValue::from_static("shop.example");
         let forwarded = Forwarded::of(&h, &ip_value("192.0.2.7".parse().unwrap()), Some(&host));
         let mut fields: Vec<_> = forwarded

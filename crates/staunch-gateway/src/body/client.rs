@@ -64,7 +64,11 @@ impl ClientBody {
     }
 
     /// A body still on the connection behind `reader`.
-    pub(crate) fn reading(reader: Reader, decoder: Decoder, home: Arc<Mutex<Option<Reader>>>) -> Self {
+    pub(crate) fn reading(
+        reader: Reader,
+        decoder: Decoder,
+        home: Arc<Mutex<Option<Reader>>>,
+    ) -> Self {
         Self {
             state: State::Reading {
                 reader,
@@ -75,7 +79,8 @@ impl ClientBody {
     }
 
     fn finish(&mut self) {
-        if let State::Reading { reader, home, .. } = std::mem::replace(&mut self.state, State::Done) {
+        if let State::Reading { reader, home, .. } = std::mem::replace(&mut self.state, State::Done)
+        {
             *home.lock().unwrap_or_else(|e| e.into_inner()) = Some(reader);
         }
     }
@@ -103,7 +108,9 @@ impl Body for ClientBody {
                     this.state = State::Done;
                     return Poll::Ready(Some(Ok(Frame::data(bytes))));
                 }
-                State::Reading { reader, decoder, .. } => (reader, decoder),
+                State::Reading {
+                    reader, decoder, ..
+                } => (reader, decoder),
             };
             let want = match decoder {
                 Decoder::Length(0) => {
@@ -113,7 +120,8 @@ impl Body for ClientBody {
                 Decoder::Length(left) => {
                     let buf = reader.buffer();
                     if !buf.is_empty() {
-                        let take = usize::try_from(*left).map_or(buf.len(), |left| left.min(buf.len()));
+                        let take =
+                            usize::try_from(*left).map_or(buf.len(), |left| left.min(buf.len()));
                         let data = buf.split_to(take).freeze();
                         *left -= take as u64;
                         if *left == 0 {
@@ -134,7 +142,9 @@ impl Body for ClientBody {
                 },
             };
             match ready!(reader.poll_fill(cx, want)) {
-                Ok(0) => return this.fail("the client closed the connection before the end of the body"),
+                Ok(0) => {
+                    return this.fail("the client closed the connection before the end of the body")
+                }
                 Ok(_) => {}
                 Err(err) => return this.fail(err),
             }

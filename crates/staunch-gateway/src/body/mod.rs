@@ -13,8 +13,8 @@ use crate::client::{BoxError, OutBody};
 
 mod client;
 
-pub(crate) use self::client::Decoder;
 pub use self::client::ClientBody;
+pub(crate) use self::client::Decoder;
 
 /// A client's request body, ready to be sent upstream.
 #[derive(Debug)]

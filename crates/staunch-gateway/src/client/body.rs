@@ -7,9 +7,9 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use crate::h1::chunked::{Chunked, Decoded};
 use super::conn::Conn;
 use super::{BoxError, Checkin};
+use crate::h1::chunked::{Chunked, Decoded};
 
 /// How much is read from the socket at a time for a body, at most.
 const MAX_READ: usize = 64 * 1024;

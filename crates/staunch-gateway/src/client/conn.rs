@@ -3,7 +3,8 @@
 
 use std::io::{self, Write as _};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
 
 use bytes::{Bytes, BytesMut};
 use http::Method;
@@ -42,6 +43,16 @@ pub(crate) enum SendFailure {
     Failed(ClientError),
 }
 
+/// A waker that does nothing, for a readiness check that must not wait.
+fn noop_waker() -> &'static Waker {
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    static WAKER: OnceLock<Waker> = OnceLock::new();
+    WAKER.get_or_init(|| Waker::from(Arc::new(Noop)))
+}
+
 impl Conn {
     pub(crate) fn new(stream: TcpStream) -> Self {
         Self {
@@ -58,7 +69,7 @@ impl Conn {
         if !self.read.is_empty() {
             return false;
         }
-        let mut cx = Context::from_waker(Waker::noop());
+        let mut cx = Context::from_waker(noop_waker());
         match self.stream.poll_read_ready(&mut cx) {
             Poll::Pending => true,
             Poll::Ready(Err(_)) => false,

@@ -38,7 +38,6 @@ use tower_service::Service;
 
 use self::body::Decoder;
 pub use self::body::UpstreamBody;
-use crate::h1::chunked::Chunked;
 use self::conn::{Conn, SendFailure};
 pub(crate) use self::pool::set_worker_slot;
 use self::pool::Pool;
@@ -46,6 +45,7 @@ use self::request::Form;
 pub(crate) use self::request::{OutBody, OutRequest};
 pub(crate) use self::response::BadResponse;
 use self::response::BodyKind;
+use crate::h1::chunked::Chunked;
 
 /// Errors crossing body and client boundaries.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

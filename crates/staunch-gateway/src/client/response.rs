@@ -71,7 +71,8 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
             &mut slots,
         );
         let len = match parsed {
-            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
+            Ok(httparse::Status::Complete(_)) => return Err(bad("response head too large")),
             Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
                 return Err(bad("response head too large"))
             }
@@ -176,8 +177,7 @@ impl FramingFields {
                 .unwrap_or("")
                 .split(',')
                 .map(str::trim)
-                .filter(|coding| !coding.is_empty())
-                .last();
+                .rfind(|coding| !coding.is_empty());
             // A later field's codings come after an earlier one's.
             if let Some(coding) = last {
                 self.transfer_encoding = Some(coding.eq_ignore_ascii_case("chunked"));

@@ -13,7 +13,10 @@ thread_local! {
 /// The current time as an HTTP date (`Sat, 05 Dec 2026 06:00:00 GMT`).
 pub(crate) fn now() -> HeaderValue {
     let now = SystemTime::now();
-    let second = now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+    let second = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
     CACHED.with(|cached| {
         let mut cached = cached.borrow_mut();
         match &*cached {
@@ -36,7 +39,9 @@ mod tests {
     fn renders_an_http_date_that_parses_back_to_now() {
         let value = now();
         let parsed = httpdate::parse_http_date(value.to_str().unwrap()).unwrap();
-        let off = SystemTime::now().duration_since(parsed).unwrap_or(Duration::ZERO);
+        let off = SystemTime::now()
+            .duration_since(parsed)
+            .unwrap_or(Duration::ZERO);
         assert!(off < Duration::from_secs(2), "{value:?}");
         assert_eq!(now(), value, "same second, same value");
     }

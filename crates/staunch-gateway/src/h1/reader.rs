@@ -36,7 +36,11 @@ impl Reader {
     }
 
     /// Polls for more bytes (`Ok(0)`: the client closed).
-    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>, at_least: usize) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_fill(
+        &mut self,
+        cx: &mut Context<'_>,
+        at_least: usize,
+    ) -> Poll<io::Result<usize>> {
         self.buf.reserve(at_least);
         tokio_util::io::poll_read_buf(Pin::new(&mut self.half), cx, &mut self.buf)
     }

@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use super::Peer;
 use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
-use crate::body::RequestBody;
 use crate::body::ClientBody;
+use crate::body::RequestBody;
 use crate::client::ProxyBody;
 use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
 use crate::engine::Engine;

@@ -16,8 +16,8 @@ use staunch::config::ConfigError;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use self::listener::{accept_loop, Role};
 pub(crate) use self::http1::upgrade::OnUpgrade;
+use self::listener::{accept_loop, Role};
 pub(crate) use self::shared::Shared;
 use self::workers::Workers;
 use crate::active::ActiveConfig;

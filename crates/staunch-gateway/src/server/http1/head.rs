@@ -61,7 +61,8 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut []);
     let len = match request.parse_with_uninit_headers(buf, &mut slots) {
-        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
+        Ok(httparse::Status::Complete(_)) => return Err(HeadError::TooLarge),
         Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => return Err(HeadError::TooLarge),
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
@@ -156,8 +157,7 @@ impl FramingFields {
                 .unwrap_or("")
                 .split(',')
                 .map(str::trim)
-                .filter(|coding| !coding.is_empty())
-                .last();
+                .rfind(|coding| !coding.is_empty());
             self.transfer_encoding = Some(last.is_some_and(|c| c.eq_ignore_ascii_case("chunked")));
         } else if *name == CONNECTION {
             for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
@@ -233,12 +233,18 @@ mod tests {
     #[test]
     fn body_delimitation() {
         assert_eq!(complete("GET / HTTP/1.1\r\n\r\n").body, BodyKind::Empty);
-        assert_eq!(complete("POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n").body, BodyKind::Empty);
+        assert_eq!(
+            complete("POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n").body,
+            BodyKind::Empty
+        );
         assert_eq!(
             complete("POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n").body,
             BodyKind::Chunked
         );
-        assert_eq!(complete("POST / HTTP/1.1\r\ncontent-length: 7, 7\r\n\r\n").body, BodyKind::Length(7));
+        assert_eq!(
+            complete("POST / HTTP/1.1\r\ncontent-length: 7, 7\r\n\r\n").body,
+            BodyKind::Length(7)
+        );
     }
 
     #[test]
@@ -251,7 +257,10 @@ mod tests {
             "GET / HTTP/1.1\r\nbad header\r\n\r\n",
             "\x16\x03\x01\x02\x00\x01\x00\x01\x03\x03\r\n\r\n",
         ] {
-            assert!(matches!(parse(text), Err(HeadError::Invalid(_))), "{text:?}");
+            assert!(
+                matches!(parse(text), Err(HeadError::Invalid(_))),
+                "{text:?}"
+            );
         }
     }
 
@@ -259,7 +268,12 @@ mod tests {
     fn oversized_heads_are_too_large() {
         let long = format!("GET / HTTP/1.1\r\nx-a: {}", "a".repeat(MAX_HEAD));
         assert_eq!(parse(&long).unwrap_err(), HeadError::TooLarge);
-        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "x-a: 1\r\n".repeat(MAX_HEADERS + 1));
+        let complete = format!("{long}\r\n\r\n");
+        assert_eq!(parse(&complete).unwrap_err(), HeadError::TooLarge);
+        let many = format!(
+            "GET / HTTP/1.1\r\n{}\r\n",
+            "x-a: 1\r\n".repeat(MAX_HEADERS + 1)
+        );
         assert_eq!(parse(&many).unwrap_err(), HeadError::TooLarge);
     }
 

@@ -97,7 +97,10 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         };
         if head.expect_continue
             && head.body != BodyKind::Empty
-            && write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err()
+            && write
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .is_err()
         {
             return;
         }
@@ -196,9 +199,7 @@ async fn refuse(write: &mut OwnedWriteHalf, out: &mut Vec<u8>, err: HeadError) {
             "the request head is too large",
             json!({ "max_bytes": head::MAX_HEAD, "max_fields": 100 }),
         ),
-        HeadError::Invalid(why) => {
-            reply::bad_request("malformed request", json!({ "cause": why }))
-        }
+        HeadError::Invalid(why) => reply::bad_request("malformed request", json!({ "cause": why })),
     };
     let exchange = Exchange {
         head: false,
@@ -219,6 +220,3 @@ fn hand_over(reader: Reader, write: OwnedWriteHalf, sender: oneshot::Sender<Upgr
         Err(err) => tracing::debug!(%err, "cannot hand the connection to the tunnel"),
     }
 }
-
-#[cfg(test)]
-mod tests;

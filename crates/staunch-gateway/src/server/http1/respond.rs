@@ -123,7 +123,11 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
     }
     match framing {
         Framing::Length(len) => {
-            field(out, b"content-length", itoa::Buffer::new().format(len).as_bytes());
+            field(
+                out,
+                b"content-length",
+                itoa::Buffer::new().format(len).as_bytes(),
+            );
         }
         Framing::Chunked => field(out, b"transfer-encoding", b"chunked"),
         Framing::None | Framing::UntilClose => {}

@@ -25,7 +25,12 @@ impl OnUpgrade {
     /// The connection, or an error when the client left first.
     pub(crate) async fn upgraded(self) -> io::Result<Upgraded> {
         let receiver = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let gone = || io::Error::new(io::ErrorKind::ConnectionAborted, "connection closed before the tunnel started");
+        let gone = || {
+            io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "connection closed before the tunnel started",
+            )
+        };
         receiver.ok_or_else(gone)?.await.map_err(|_| gone())
     }
 }
@@ -45,7 +50,11 @@ impl Upgraded {
 }
 
 impl AsyncRead for Upgraded {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if !self.read_ahead.is_empty() {
             let n = self.read_ahead.len().min(buf.remaining());
             buf.put_slice(&self.read_ahead[..n]);
@@ -57,7 +66,11 @@ impl AsyncRead for Upgraded {
 }
 
 impl AsyncWrite for Upgraded {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
