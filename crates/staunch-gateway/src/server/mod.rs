@@ -1,6 +1,7 @@
 //! A running gateway: its listeners, its reloadable configuration and its
 //! lifecycle (graceful drain on shutdown).
 
+mod broadcast;
 mod http1;
 mod listener;
 mod shared;
@@ -191,6 +192,7 @@ impl GatewayHandle {
     pub fn force_close(&self) {
         self.shutdown();
         self.shared.force_close().cancel();
+        self.shared.cut().raise();
     }
 }
 
@@ -223,6 +225,7 @@ async fn supervise(
         accept_loop(admin, Arc::clone(&shared), Role::Admin, None),
     );
     shared.listeners_closed().cancel();
+    shared.stop_idle().raise();
     let drain_timeout = shared.active().settings().drain_timeout;
     drain(&shared, drain_timeout).await
 }
@@ -238,6 +241,7 @@ async fn drain(shared: &Shared, limit: Duration) -> DrainReport {
     let forced = tasks.len();
     tracing::warn!(forced, "drain time is up; cutting what is left");
     shared.force_close().cancel();
+    shared.cut().raise();
     tasks.wait().await;
     DrainReport { forced }
 }

@@ -7,6 +7,7 @@ use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::broadcast::Broadcast;
 use crate::active::ActiveConfig;
 use crate::admin::AdminApi;
 use crate::engine::Engine;
@@ -23,6 +24,10 @@ pub(crate) struct Shared {
     shutdown: CancellationToken,
     closed: CancellationToken,
     force: CancellationToken,
+    /// Raised when the listeners close: idle connections close.
+    stop_idle: Arc<Broadcast>,
+    /// Raised when the drain time is up: every connection is cut.
+    cut: Arc<Broadcast>,
 }
 
 impl Shared {
@@ -34,6 +39,8 @@ impl Shared {
             shutdown: CancellationToken::new(),
             closed: CancellationToken::new(),
             force: CancellationToken::new(),
+            stop_idle: Arc::default(),
+            cut: Arc::default(),
         }
     }
 
@@ -76,6 +83,16 @@ impl Shared {
     /// Cancelled when the gateway stops accepting.
     pub(crate) fn shutdown_signal(&self) -> &CancellationToken {
         &self.shutdown
+    }
+
+    /// Raised when connections waiting for a request should close.
+    pub(crate) fn stop_idle(&self) -> &Arc<Broadcast> {
+        &self.stop_idle
+    }
+
+    /// Raised when the drain time is up.
+    pub(crate) fn cut(&self) -> &Arc<Broadcast> {
+        &self.cut
     }
 
     /// Cancelled once both listeners are closed.

@@ -58,9 +58,8 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut out = Vec::new();
     // One timer and one shutdown registration for the whole connection.
     let mut timeout = pin!(tokio::time::sleep(HEADER_READ_TIMEOUT));
-    let mut shutdown = pin!(shared.shutdown_signal().cancelled());
-    let force = shared.force_close();
-    let mut forced = pin!(force.cancelled());
+    let mut shutdown = shared.stop_idle().watch();
+    let mut forced = shared.cut().watch();
     loop {
         timeout.as_mut().reset(Instant::now() + HEADER_READ_TIMEOUT);
         let head = loop {
@@ -142,7 +141,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         // unusable for another request.
         let unread = home.as_ref().is_some_and(|home| lock(home).is_none());
         let exchange = Exchange {
-            close: exchange.close || unread || shared.shutdown_signal().is_cancelled(),
+            close: exchange.close || unread || shared.stop_idle().is_raised(),
             ..exchange
         };
         let tunnel = upgrade.filter(|_| response.status().is_success());
