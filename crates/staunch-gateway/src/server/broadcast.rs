@@ -93,10 +93,7 @@ mod tests {
                 std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *watch).poll(cx))).await;
             assert!(polled.is_pending());
         }
-        let waiting = tokio::spawn({
-            let mut watch = broadcast.watch();
-            async move { (&mut watch).await }
-        });
+        let waiting = tokio::spawn(broadcast.watch());
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished());
         broadcast.raise();
