@@ -74,6 +74,11 @@ pub(crate) fn attempts_failed(failed: &AttemptsFailed) -> Response<ProxyBody> {
             "unavailable",
             "every endpoint's circuit breaker is open; try again after Retry-After",
         ),
+        Some(AttemptErrorKind::ClientBody) => (
+            StatusCode::BAD_REQUEST,
+            "client_body",
+            "the request body could not be read from the client",
+        ),
         Some(AttemptErrorKind::Timeout) => (
             StatusCode::GATEWAY_TIMEOUT,
             "timeout",
@@ -135,5 +140,6 @@ pub(crate) fn kind_code(kind: AttemptErrorKind) -> &'static str {
         AttemptErrorKind::BadUpstream => "bad_upstream",
         AttemptErrorKind::BodyNotReplayable => "body_not_replayable",
         AttemptErrorKind::CircuitOpen => "circuit_open",
+        AttemptErrorKind::ClientBody => "client_body",
     }
 }

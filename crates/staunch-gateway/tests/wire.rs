@@ -332,3 +332,110 @@ async fn client_closing_mid_body_does_not_reach_the_backend_or_hurt_the_gateway(
         "the cut POST was not forwarded"
     );
 }
+
+/// A backend that answers each request head at once with `answer`, reads
+/// nothing of the body, and keeps the connection open.
+async fn answering_backend(answer: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _ = read_head(&mut stream).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+                // Hold the connection without reading, until the test ends.
+                std::future::pending::<()>().await;
+                drop(stream);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn early_answer_to_a_streamed_upload_reaches_the_client() {
+    let gateway = gateway_to(
+        answering_backend("HTTP/1.1 413 Payload Too Large\r\ncontent-length: 8\r\n\r\ntoo big!")
+            .await,
+    )
+    .await;
+    let stream = connect(&gateway).await;
+    let (mut read, mut write) = stream.into_split();
+    let body_len = 64 * 1024 * 1024;
+    let upload = tokio::spawn(async move {
+        let head = format!("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: {body_len}\r\n\r\n");
+        write.write_all(head.as_bytes()).await?;
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..body_len / chunk.len() {
+            write.write_all(&chunk).await?;
+        }
+        Ok::<_, std::io::Error>(write)
+    });
+    let mut head = [0u8; 12];
+    within(read.read_exact(&mut head)).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+    upload.abort();
+}
+
+#[tokio::test]
+async fn no_content_answer_loses_a_stray_length() {
+    let gateway =
+        gateway_to(answering_backend("HTTP/1.1 204 No Content\r\ncontent-length: 7\r\n\r\n").await)
+            .await;
+    let mut stream = connect(&gateway).await;
+    stream
+        .write_all(b"DELETE /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let all = read_to_close(&mut stream).await;
+    assert!(all.starts_with("HTTP/1.1 204 No Content\r\n"), "{all}");
+    assert!(!all.to_lowercase().contains("content-length"), "{all}");
+    assert!(all.ends_with("\r\n\r\n"), "{all}");
+}
+
+#[tokio::test]
+async fn stalled_small_body_is_cut_when_the_drain_time_is_up() {
+    let backend = Upstream::ok("never").await;
+    let gateway = gateway_to(backend.url()).await;
+    let mut stream = connect(&gateway).await;
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+        .await
+        .unwrap();
+    // The gateway is reading the body when the drain time is up.
+    tokio::task::yield_now().await;
+    gateway.handle().force_close();
+    let all = read_to_close(&mut stream).await;
+    assert!(all.is_empty(), "{all}");
+    assert!(backend.seen().is_empty());
+}
+
+#[tokio::test]
+async fn client_leaving_mid_upload_is_a_400_not_the_backends_fault() {
+    let backend =
+        Upstream::start(|r| async move { reply(200, &format!("got {} bytes", r.body.len())) })
+            .await;
+    let gateway = gateway_to(backend.url()).await;
+    let stream = connect(&gateway).await;
+    let (mut read, mut write) = stream.into_split();
+    // Over the replay limit, so the body streams to the backend; then the
+    // client stops sending (half-close) before the announced length.
+    let head = format!(
+        "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+        3 * 1024 * 1024
+    );
+    write.write_all(head.as_bytes()).await.unwrap();
+    write.write_all(&vec![b'x'; 2 * 1024 * 1024]).await.unwrap();
+    write.shutdown().await.unwrap();
+    let mut all = Vec::new();
+    within(read.read_to_end(&mut all)).await.unwrap();
+    let all = String::from_utf8_lossy(&all);
+    assert!(all.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{all}");
+    assert!(all.contains("client_body"), "{all}");
+    let breaker = Admin::new(&gateway).get("/api/v1/circuit-breakers/b").await;
+    assert_eq!(breaker.status, 200, "{}", breaker.text);
+    assert_eq!(breaker.json["failure_count"], 0, "{}", breaker.text);
+}

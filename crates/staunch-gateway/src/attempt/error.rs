@@ -32,6 +32,10 @@ pub enum AttemptErrorKind {
     BodyNotReplayable,
     /// Not sent: the endpoint's circuit breaker is open (or isolated).
     CircuitOpen,
+    /// The client's request body failed while it was streamed to the
+    /// endpoint (the client left, or sent a malformed chunked body): the
+    /// client's fault, not the endpoint's.
+    ClientBody,
 }
 
 impl AttemptErrorKind {
@@ -54,6 +58,7 @@ impl AttemptErrorKind {
             Self::BadUpstream => "invalid HTTP response".into(),
             Self::BodyNotReplayable => "request body already sent once".into(),
             Self::CircuitOpen => "circuit breaker open; not sent".into(),
+            Self::ClientBody => "the client's request body failed while it was sent".into(),
         }
     }
 }
@@ -112,6 +117,8 @@ impl AttemptError {
             }
         } else if matches!(error, ClientError::BadResponse(_)) {
             AttemptErrorKind::BadUpstream
+        } else if matches!(error, ClientError::RequestBody(_)) {
+            AttemptErrorKind::ClientBody
         } else {
             AttemptErrorKind::Reset
         };

@@ -40,7 +40,7 @@ pub use self::runner::run_attempts;
 /// a success). The endpoint's circuit breaker records a failure for the
 /// answers [`is_endpoint_failure`](Self::is_endpoint_failure) names. Every
 /// [`AttemptError`] is retried and is a failure of the endpoint, except
-/// [`AttemptErrorKind::BodyNotReplayable`].
+/// [`AttemptErrorKind::BodyNotReplayable`] and [`AttemptErrorKind::ClientBody`].
 pub trait Attempt {
     /// What a successful attempt yields.
     type Output: Send;

@@ -32,7 +32,8 @@ fn now() -> std::time::Instant {
 ///   backoff (with jitter, capped), and not before a `Retry-After` the
 ///   endpoint sent (capped by `max_retry_after`).
 /// - Retried: answers [`Attempt::is_retryable`] accepts, every
-///   [`AttemptError`] but [`AttemptErrorKind::BodyNotReplayable`], and
+///   [`AttemptError`] but [`AttemptErrorKind::BodyNotReplayable`] and
+///   [`AttemptErrorKind::ClientBody`], and
 ///   attempts cut by the policy's attempt timeout. When
 ///   `limits.repeat_after_delivery` is off, only failures that prove
 ///   nothing was sent are.
@@ -121,7 +122,9 @@ pub async fn run_attempts<A: Attempt>(
                 tracing::debug!(attempt = run.attempts(), %error, "attempt failed");
                 errors.push(error);
                 let verdict = match kind {
-                    AttemptErrorKind::BodyNotReplayable => Verdict::Fatal,
+                    AttemptErrorKind::BodyNotReplayable | AttemptErrorKind::ClientBody => {
+                        Verdict::Fatal
+                    }
                     _ => Verdict::RETRY,
                 };
                 run.end_attempt(verdict, now)

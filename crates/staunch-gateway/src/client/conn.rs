@@ -2,7 +2,7 @@
 //! no task of its own, no channel between the request and the socket.
 
 use std::io::{self, Write as _};
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -25,6 +25,9 @@ const INLINE_BODY: usize = 16 * 1024;
 
 /// The output buffer is kept between requests up to this capacity.
 const KEEP_WRITE_BUFFER: usize = 64 * 1024;
+
+/// Buffers are kept at most this large while a connection is idle.
+const KEEP_IDLE_BUFFER: usize = 16 * 1024;
 
 /// An open connection and what was read from it but not used yet.
 #[derive(Debug)]
@@ -110,16 +113,20 @@ impl Conn {
                 if let Err(err) = self.flush_write().await {
                     return Err(SendFailure::Unsent(OutBody::Full(bytes), err));
                 }
-                if let Err(err) = self.stream.write_all(&bytes).await {
-                    return self.early_answer(to_head, ClientError::Io(err));
+                match self.send_watching(&bytes, to_head).await {
+                    Ok(None) => {}
+                    Ok(Some(early)) => return Ok(early),
+                    Err(err) => return self.early_answer(to_head, err),
                 }
             }
             OutBody::Stream(stream) => {
                 if let Err(err) = self.flush_write().await {
                     return Err(SendFailure::Unsent(OutBody::Stream(stream), err));
                 }
-                if let Err(err) = self.stream_body(stream, framing).await {
-                    return self.early_answer(to_head, err);
+                match self.stream_body(stream, framing, to_head).await {
+                    Ok(None) => {}
+                    Ok(Some(early)) => return Ok(early),
+                    Err(err) => return self.early_answer(to_head, err),
                 }
             }
         }
@@ -135,8 +142,14 @@ impl Conn {
         result
     }
 
-    /// Sends a streamed body in `framing`, frame by frame.
-    async fn stream_body<B>(&mut self, mut body: B, framing: Framing) -> Result<(), ClientError>
+    /// Sends a streamed body in `framing`, frame by frame; stops early
+    /// when the upstream answers before it has all of it.
+    async fn stream_body<B>(
+        &mut self,
+        mut body: B,
+        framing: Framing,
+        to_head: bool,
+    ) -> Result<Option<Head>, ClientError>
     where
         B: Body<Data = Bytes> + Unpin,
         B::Error: Into<super::BoxError>,
@@ -150,25 +163,67 @@ impl Conn {
             if data.is_empty() {
                 continue;
             }
-            if chunked {
-                write!(self.write, "{:x}\r\n", data.len()).map_err(ClientError::Io)?;
-                self.write.extend_from_slice(&data);
-                self.write.extend_from_slice(b"\r\n");
-                self.flush_write().await.map_err(ClientError::Io)?;
+            let early = if chunked {
+                let mut out = std::mem::take(&mut self.write);
+                out.clear();
+                write!(out, "{:x}\r\n", data.len()).map_err(ClientError::Io)?;
+                out.extend_from_slice(&data);
+                out.extend_from_slice(b"\r\n");
+                let sent = self.send_watching(&out, to_head).await;
+                self.write = out;
+                sent?
             } else {
-                self.stream
-                    .write_all(&data)
-                    .await
-                    .map_err(ClientError::Io)?;
+                self.send_watching(&data, to_head).await?
+            };
+            if early.is_some() {
+                return Ok(early);
             }
         }
         if chunked {
-            self.stream
-                .write_all(b"0\r\n\r\n")
-                .await
-                .map_err(ClientError::Io)?;
+            return self.send_watching(b"0\r\n\r\n", to_head).await;
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// Writes `data` unless the upstream sends a final answer first (a 413
+    /// to an upload it refuses, possibly without reading the rest): then
+    /// the rest of the request is not sent and the answer is returned, on
+    /// a connection that is not reused. Without this, an upstream that
+    /// stops reading would leave the write waiting for ever.
+    async fn send_watching(
+        &mut self,
+        data: &[u8],
+        to_head: bool,
+    ) -> Result<Option<Head>, ClientError> {
+        let Self { stream, read, .. } = self;
+        let (reader, mut writer) = stream.split();
+        let mut write = pin!(writer.write_all(data));
+        let mut read_open = true;
+        loop {
+            tokio::select! {
+                biased;
+                written = &mut write => return written.map(|()| None).map_err(ClientError::Io),
+                ready = reader.readable(), if read_open => {
+                    ready.map_err(ClientError::Io)?;
+                    loop {
+                        read.reserve(READ_CHUNK);
+                        match reader.try_read_buf(read) {
+                            Ok(0) => {
+                                read_open = false;
+                                break;
+                            }
+                            Ok(_) => {}
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(e) => return Err(ClientError::Io(e)),
+                        }
+                    }
+                    if let Some(mut early) = parse_head(read, to_head).map_err(ClientError::BadResponse)? {
+                        early.keep_alive = false;
+                        return Ok(Some(early));
+                    }
+                }
+            }
+        }
     }
 
     /// After sending failed: the upstream may have answered early (a 413
@@ -187,7 +242,7 @@ impl Conn {
                 head.keep_alive = false;
                 Ok(head)
             }
-            _ => Err(SendFailure::Failed(error)),
+            _ => Err(SendFailure::Failed(self.closed_if_silent(error))),
         }
     }
 
@@ -201,7 +256,8 @@ impl Conn {
                     return Ok(head);
                 }
             }
-            if self.fill(READ_CHUNK).await.map_err(ClientError::Io)? == 0 {
+            let filled = self.fill(READ_CHUNK).await;
+            if filled.map_err(|e| self.closed_if_silent(ClientError::Io(e)))? == 0 {
                 return Err(if self.read.is_empty() {
                     ClientError::Closed
                 } else {
@@ -210,6 +266,38 @@ impl Conn {
                     ))
                 });
             }
+        }
+    }
+
+    /// `error` as [`ClientError::Closed`] when it is the upstream closing
+    /// or resetting the connection before sending a byte of answer (what an
+    /// upstream closing an idle connection as the request arrives looks
+    /// like), so that a reused connection's request can be sent again.
+    fn closed_if_silent(&self, error: ClientError) -> ClientError {
+        match &error {
+            ClientError::Io(e)
+                if self.read.is_empty()
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::BrokenPipe
+                            | io::ErrorKind::ConnectionAborted
+                    ) =>
+            {
+                ClientError::Closed
+            }
+            _ => error,
+        }
+    }
+
+    /// Gives up buffer memory kept from large messages before the
+    /// connection waits idle in the pool.
+    pub(crate) fn shrink(&mut self) {
+        if self.read.is_empty() && self.read.capacity() > KEEP_IDLE_BUFFER {
+            self.read = BytesMut::new();
+        }
+        if self.write.capacity() > KEEP_IDLE_BUFFER {
+            self.write = Vec::new();
         }
     }
 

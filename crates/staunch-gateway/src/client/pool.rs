@@ -52,13 +52,47 @@ struct Idle {
 struct Lists {
     fixed: List,
     by_host: HashMap<Authority, List>,
+    /// When every list of this slot was last swept.
+    swept: Option<Instant>,
 }
 
 /// Oldest first: connections go back at the end and are taken from the
 /// end, so the ones at the front are those unused the longest.
 type List = VecDeque<Idle>;
 
+/// The most idle connections kept per destination and worker; beyond, the
+/// longest unused one is closed.
+const MAX_IDLE_PER_LIST: usize = 256;
+
+/// How often a slot's lists are swept for expired and closed connections.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Whether `idle` has waited longer than `timeout` at `now`.
+fn expired(idle: &Idle, now: Instant, timeout: Duration) -> bool {
+    now.saturating_duration_since(idle.since) > timeout
+}
+
 impl Lists {
+    /// Closes the connections of every list that expired or that the
+    /// upstream closed, and forgets hosts left without any, at most once
+    /// per [`SWEEP_EVERY`]: connections to hosts that are not used again
+    /// do not stay open (or half-closed) until they are.
+    fn sweep(&mut self, now: Instant, idle_timeout: Duration) {
+        if self
+            .swept
+            .is_some_and(|at| now.saturating_duration_since(at) < SWEEP_EVERY)
+        {
+            return;
+        }
+        self.swept = Some(now);
+        let keep = |idle: &Idle| !expired(idle, now, idle_timeout) && idle.conn.is_usable();
+        self.fixed.retain(keep);
+        self.by_host.retain(|_, list| {
+            list.retain(keep);
+            !list.is_empty()
+        });
+    }
+
     fn get_mut(&mut self, key: Option<&Authority>) -> Option<&mut List> {
         match key {
             None => Some(&mut self.fixed),
@@ -97,9 +131,10 @@ impl Pool {
 
     fn checkout_at(&self, key: Option<&Authority>, now: Instant) -> Option<Conn> {
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
+        lists.sweep(now, self.idle_timeout);
         let list = lists.get_mut(key)?;
         while let Some(idle) = list.pop_back() {
-            if !self.expired(&idle, now) && idle.conn.is_usable() {
+            if !expired(&idle, now, self.idle_timeout) && idle.conn.is_usable() {
                 return Some(idle.conn);
             }
         }
@@ -118,22 +153,23 @@ impl Pool {
         self.checkin_at(key, conn, Instant::now());
     }
 
-    fn checkin_at(&self, key: Option<&Authority>, conn: Conn, now: Instant) {
+    fn checkin_at(&self, key: Option<&Authority>, mut conn: Conn, now: Instant) {
+        conn.shrink();
         let idle = Idle { conn, since: now };
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
+        lists.sweep(now, self.idle_timeout);
         let list = match key {
             None => &mut lists.fixed,
             Some(host) => lists.by_host.entry(host.clone()).or_default(),
         };
         list.push_back(idle);
-        while list.front().is_some_and(|oldest| self.expired(oldest, now)) {
+        while list.len() > MAX_IDLE_PER_LIST
+            || list
+                .front()
+                .is_some_and(|oldest| expired(oldest, now, self.idle_timeout))
+        {
             list.pop_front();
         }
-    }
-
-    /// Whether `idle` has waited longer than the idle timeout.
-    fn expired(&self, idle: &Idle, now: Instant) -> bool {
-        now.saturating_duration_since(idle.since) > self.idle_timeout
     }
 
     /// Idle connections held for `key` in the current thread's slot.
@@ -208,6 +244,45 @@ mod tests {
         pool.checkin(None, closed);
         assert!(pool.checkout(None).is_some(), "the open one is handed out");
         assert_eq!(pool.held(None), 0, "the closed one was dropped on the way");
+    }
+
+    #[tokio::test]
+    async fn sweep_closes_connections_to_hosts_not_used_again() {
+        let pool = Pool::new(TIMEOUT);
+        let t0 = Instant::now();
+        let [a, b, c]: [Authority; 3] = ["a:1", "b:1", "c:1"].map(|h| h.parse().unwrap());
+        // a's upstream closes its end while the connection is idle.
+        let (closed, far_closed) = open_connection().await;
+        drop(far_closed);
+        closed.readable().await;
+        pool.checkin_at(Some(&a), closed, t0);
+        let (open_b, _far_b) = open_connection().await;
+        pool.checkin_at(Some(&b), open_b, t0);
+        let (open_c, _far_c) = open_connection().await;
+        pool.checkin_at(Some(&c), open_c, t0);
+        assert_eq!(pool.held(Some(&a)), 1, "not swept again within a second");
+        // Traffic to another host sweeps every list of the slot.
+        let d: Authority = "d:1".parse().unwrap();
+        let (open_d, _far_d) = open_connection().await;
+        pool.checkin_at(Some(&d), open_d, t0 + SWEEP_EVERY);
+        assert_eq!(pool.held(Some(&a)), 0, "closed by its upstream");
+        assert_eq!(pool.held(Some(&b)), 1, "still open and fresh");
+        let (open_e, _far_e) = open_connection().await;
+        pool.checkin_at(Some(&d), open_e, t0 + TIMEOUT + SWEEP_EVERY * 2);
+        assert_eq!(pool.held(Some(&b)), 0, "expired");
+        assert_eq!(pool.held(Some(&c)), 0, "expired");
+    }
+
+    #[tokio::test]
+    async fn idle_connections_per_destination_are_capped() {
+        let pool = Pool::new(TIMEOUT);
+        let mut far_ends = Vec::new();
+        for _ in 0..MAX_IDLE_PER_LIST + 3 {
+            let (conn, far) = open_connection().await;
+            far_ends.push(far);
+            pool.checkin(None, conn);
+        }
+        assert_eq!(pool.held(None), MAX_IDLE_PER_LIST);
     }
 
     #[tokio::test]

@@ -16,8 +16,9 @@ const MAX_HEADERS: usize = 100;
 /// (`X-Staunch-Attempts`, `X-Staunch-Endpoint`).
 const ADDED_BY_GATEWAY: usize = 2;
 
-/// The longest response head accepted.
-pub(crate) const MAX_HEAD: usize = 64 * 1024;
+/// The longest response head accepted (large `Set-Cookie` and
+/// `Content-Security-Policy` fields make some heads long).
+pub(crate) const MAX_HEAD: usize = 256 * 1024;
 
 /// How the response body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -183,6 +183,8 @@ enum Reply {
     SendAndClose(Vec<u8>),
     /// Closes the connection without answering.
     Close,
+    /// Resets the connection (RST) without answering.
+    Reset,
 }
 
 /// A server that reads each request (head and `Content-Length` body) and
@@ -215,6 +217,10 @@ where
                             return;
                         }
                         Reply::Close => return,
+                        Reply::Reset => {
+                            let _ = stream.set_zero_linger();
+                            return;
+                        }
                     }
                 }
             });
@@ -355,6 +361,19 @@ async fn idempotent_request_on_a_connection_closed_without_answer_goes_on_a_new_
         .unwrap_err();
     assert!(matches!(err, ClientError::Closed), "{err:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn idempotent_request_on_a_connection_reset_without_answer_goes_on_a_new_one() {
+    let (backend, accepted) = scripted(|connection, number, _| match (connection, number) {
+        (0, 1) => Reply::Reset,
+        _ => Reply::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()),
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
+    assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::mem::MaybeUninit;
 
 use bytes::BytesMut;
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
 
@@ -112,6 +112,13 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
         headers.append(name, value);
     }
     let body = fields.body_kind()?;
+    if version == Version::HTTP_11 && fields.hosts != 1 {
+        return Err(invalid(if fields.hosts == 0 {
+            "HTTP/1.1 request without Host"
+        } else {
+            "more than one Host field"
+        }));
+    }
     let mut parts = Request::new(()).into_parts().0;
     parts.method = method;
     parts.uri = uri;
@@ -120,7 +127,11 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
     Ok(Some(Head {
         parts,
         body,
-        keep_alive: !fields.close && (version == Version::HTTP_11 || fields.keep_alive),
+        // An HTTP/1.0 client cannot tell where a chunked body ends other
+        // than by the connection closing (RFC 9112 §6.1).
+        keep_alive: !fields.close
+            && (version == Version::HTTP_11
+                || (fields.keep_alive && fields.transfer_encoding.is_none())),
         expect_continue: fields.expect_continue && version == Version::HTTP_11,
     }))
 }
@@ -134,6 +145,8 @@ struct FramingFields {
     close: bool,
     keep_alive: bool,
     expect_continue: bool,
+    /// How many `Host` fields.
+    hosts: usize,
 }
 
 impl FramingFields {
@@ -164,6 +177,8 @@ impl FramingFields {
                 self.close |= token.eq_ignore_ascii_case("close");
                 self.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
             }
+        } else if *name == HOST {
+            self.hosts += 1;
         } else if *name == EXPECT {
             self.expect_continue = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
         }
@@ -222,27 +237,38 @@ mod tests {
 
     #[test]
     fn connection_and_expect_fields() {
-        assert!(!complete("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").keep_alive);
+        assert!(!complete("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").keep_alive);
         assert!(!complete("GET / HTTP/1.0\r\n\r\n").keep_alive);
         assert!(complete("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
-        let head = complete("PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+        let head = complete(
+            "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+        );
         assert!(head.expect_continue);
         assert!(!complete("PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);
     }
 
     #[test]
     fn body_delimitation() {
-        assert_eq!(complete("GET / HTTP/1.1\r\n\r\n").body, BodyKind::Empty);
+        let chunked_1_0 =
+            "POST / HTTP/1.0\r\nConnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n";
+        assert!(
+            !complete(chunked_1_0).keep_alive,
+            "HTTP/1.0 with a chunked body closes after it"
+        );
         assert_eq!(
-            complete("POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n").body,
+            complete("GET / HTTP/1.1\r\nHost: a\r\n\r\n").body,
             BodyKind::Empty
         );
         assert_eq!(
-            complete("POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n").body,
+            complete("POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 0\r\n\r\n").body,
+            BodyKind::Empty
+        );
+        assert_eq!(
+            complete("POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: gzip, chunked\r\n\r\n").body,
             BodyKind::Chunked
         );
         assert_eq!(
-            complete("POST / HTTP/1.1\r\ncontent-length: 7, 7\r\n\r\n").body,
+            complete("POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 7, 7\r\n\r\n").body,
             BodyKind::Length(7)
         );
     }
@@ -255,6 +281,8 @@ mod tests {
             "POST / HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n",
             "POST / HTTP/1.1\r\ncontent-length: -3\r\n\r\n",
             "GET / HTTP/1.1\r\nbad header\r\n\r\n",
+            "GET / HTTP/1.1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             "\x16\x03\x01\x02\x00\x01\x00\x01\x03\x03\r\n\r\n",
         ] {
             assert!(

@@ -68,7 +68,11 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                     Ok(Some(head)) => break head,
                     Ok(None) => {}
                     Err(err) => {
-                        refuse(&mut write, &mut out, err).await;
+                        tokio::select! {
+                            biased;
+                            () = &mut forced => {}
+                            () = refuse(&mut write, &mut out, err) => {}
+                        }
                         return;
                     }
                 }
@@ -85,6 +89,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                     return;
                 }
                 () = &mut shutdown, if idle => return,
+                () = &mut forced => return,
             }
         };
         let method = head.parts.method.clone();
@@ -94,21 +99,33 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
             version: head.parts.version,
             close: !head.keep_alive,
         };
-        if head.expect_continue
-            && head.body != BodyKind::Empty
-            && write
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .await
-                .is_err()
-        {
-            return;
+        if head.expect_continue && head.body != BodyKind::Empty {
+            let sent = tokio::select! {
+                biased;
+                () = &mut forced => return,
+                sent = write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n") => sent,
+            };
+            if sent.is_err() {
+                return;
+            }
         }
         // The body: read now when small, else streamed from the connection
         // (which then comes back through `home` once the body is read).
         let (body, kept, home) = match head.body {
             BodyKind::Empty => (ClientBody::empty(), Some(reader), None),
             BodyKind::Length(len) if len <= READ_AHEAD_BODY => {
-                let Some(bytes) = read_ahead(&mut reader, len as usize).await else {
+                // A small body gets the time a head gets.
+                timeout.as_mut().reset(Instant::now() + HEADER_READ_TIMEOUT);
+                let read = tokio::select! {
+                    biased;
+                    read = read_ahead(&mut reader, len as usize) => read,
+                    () = &mut timeout => {
+                        tracing::debug!(%peer, "request body not complete in time; closing");
+                        return;
+                    }
+                    () = &mut forced => return,
+                };
+                let Some(bytes) = read else {
                     return;
                 };
                 (ClientBody::whole(bytes), Some(reader), None)

@@ -107,9 +107,13 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
     out.push(b' ');
     out.extend_from_slice(parts.status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    // A bodiless answer keeps the length the upstream gave (the size of
-    // what a GET would have returned); otherwise the gateway delimits it.
-    let keep_length = framing == Framing::None;
+    // The answer to HEAD and a 304 keep the length the upstream gave (the
+    // size of what a GET would have returned); 1xx, 204 and a 2xx to
+    // CONNECT must not carry one (RFC 9110 §8.6); any other answer is
+    // delimited by the gateway.
+    let keep_length =
+        framing == Framing::None && (exchange.head || parts.status == StatusCode::NOT_MODIFIED);
+    let tunnel = exchange.connect && parts.status.is_success();
     for (name, value) in &parts.headers {
         let ours = name == CONNECTION
             || name == TRANSFER_ENCODING
@@ -132,7 +136,10 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
         Framing::Chunked => field(out, b"transfer-encoding", b"chunked"),
         Framing::None | Framing::UntilClose => {}
     }
-    if exchange.close || framing == Framing::UntilClose {
+    // A tunnel's answer says nothing about the connection: it becomes the
+    // tunnel.
+    if tunnel {
+    } else if exchange.close || framing == Framing::UntilClose {
         field(out, b"connection", b"close");
     } else if exchange.version == Version::HTTP_10 {
         field(out, b"connection", b"keep-alive");
