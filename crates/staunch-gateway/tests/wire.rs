@@ -439,3 +439,49 @@ async fn client_leaving_mid_upload_is_a_400_not_the_backends_fault() {
     assert_eq!(breaker.status, 200, "{}", breaker.text);
     assert_eq!(breaker.json["failure_count"], 0, "{}", breaker.text);
 }
+
+mod hostile_bytes {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Request-like byte strings: a valid start, then arbitrary bytes.
+    fn hostile() -> impl Strategy<Value = Vec<u8>> {
+        let starts = prop_oneof![
+            Just(b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec()),
+            Just(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()),
+            Just(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n".to_vec()),
+            Just(b"CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n".to_vec()),
+            Just(Vec::new()),
+        ];
+        (starts, proptest::collection::vec(any::<u8>(), 0..300)).prop_map(|(mut start, tail)| {
+            start.extend_from_slice(&tail);
+            start
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Whatever a client sends, the gateway answers or closes, and
+        /// keeps serving other clients.
+        #[test]
+        fn arbitrary_client_bytes_never_take_the_gateway_down(bytes in hostile()) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let backend = Upstream::ok("fine").await;
+                let gateway = gateway_to(backend.url()).await;
+                let mut stream = connect(&gateway).await;
+                let _ = stream.write_all(&bytes).await;
+                let _ = stream.shutdown().await;
+                let answer = read_to_close(&mut stream).await;
+                prop_assert!(
+                    answer.is_empty() || answer.starts_with("HTTP/1.1 "),
+                    "{answer:?}"
+                );
+                let response = within(direct_client().get(gateway_url(&gateway, "/")).send()).await.unwrap();
+                prop_assert_eq!(response.status(), 200);
+                Ok(())
+            })?;
+        }
+    }
+}
