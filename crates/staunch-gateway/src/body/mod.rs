@@ -14,7 +14,6 @@ use crate::client::{BoxError, OutBody};
 mod client;
 
 pub use self::client::ClientBody;
-pub(crate) use self::client::Decoder;
 
 /// A client's request body, ready to be sent upstream.
 #[derive(Debug)]

@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use super::request::{Form, Framing, OutBody, OutRequest};
 use super::response::{parse_head, Head};
 use super::ClientError;
+use crate::h1::decode::Source;
 
 /// How much is read from the socket at a time, at least.
 const READ_CHUNK: usize = 8 * 1024;
@@ -306,20 +307,15 @@ impl Conn {
         self.read.reserve(at_least);
         self.stream.read_buf(&mut self.read).await
     }
+}
 
-    /// Polls for more bytes into the read buffer (`Ok(0)`: the upstream
-    /// closed).
-    pub(crate) fn poll_fill(
-        &mut self,
-        cx: &mut Context<'_>,
-        at_least: usize,
-    ) -> Poll<io::Result<usize>> {
-        self.read.reserve(at_least);
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read)
+impl Source for Conn {
+    fn buffer(&mut self) -> &mut BytesMut {
+        &mut self.read
     }
 
-    /// What was read and not used yet.
-    pub(crate) fn buffer(&mut self) -> &mut BytesMut {
-        &mut self.read
+    fn poll_fill(&mut self, cx: &mut Context<'_>, want: usize) -> Poll<io::Result<usize>> {
+        self.read.reserve(want);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read)
     }
 }

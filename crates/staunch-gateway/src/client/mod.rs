@@ -36,7 +36,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use tower_service::Service;
 
-use self::body::Decoder;
 pub use self::body::UpstreamBody;
 use self::conn::{Conn, SendFailure};
 pub(crate) use self::pool::set_worker_slot;
@@ -46,6 +45,7 @@ pub(crate) use self::request::{OutBody, OutRequest};
 pub(crate) use self::response::BadResponse;
 use self::response::BodyKind;
 use crate::h1::chunked::Chunked;
+use crate::h1::decode::{BodyDecoder, Source};
 
 /// Errors crossing body and client boundaries.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -209,11 +209,11 @@ impl UpstreamClient {
                 }
                 UpstreamBody::whole(whole)
             }
-            BodyKind::Length(len) => UpstreamBody::reading(conn, Decoder::Length(len), checkin),
+            BodyKind::Length(len) => UpstreamBody::reading(conn, BodyDecoder::Length(len), checkin),
             BodyKind::Chunked => {
-                UpstreamBody::reading(conn, Decoder::Chunked(Chunked::new()), checkin)
+                UpstreamBody::reading(conn, BodyDecoder::Chunked(Chunked::new()), checkin)
             }
-            BodyKind::UntilClose => UpstreamBody::reading(conn, Decoder::UntilClose, None),
+            BodyKind::UntilClose => UpstreamBody::reading(conn, BodyDecoder::UntilClose, None),
         };
         Response::from_parts(head.parts, body)
     }

@@ -5,12 +5,10 @@
 use std::mem::MaybeUninit;
 
 use bytes::BytesMut;
-use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::response::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Version};
+use http::{Response, StatusCode, Version};
 
-/// The most header fields accepted in a response head.
-const MAX_HEADERS: usize = 100;
+use crate::h1::fields::{FramingFields, Spans, MAX_FIELDS};
 
 /// Header fields the gateway adds to each forwarded answer
 /// (`X-Staunch-Attempts`, `X-Staunch-Endpoint`).
@@ -64,7 +62,7 @@ fn bad(why: impl Into<String>) -> BadResponse {
 /// is not complete yet. `to_head` says the request was `HEAD`.
 pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Head>, BadResponse> {
     loop {
-        let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_FIELDS];
         let mut response = httparse::Response::new(&mut []);
         let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
             &mut response,
@@ -94,42 +92,20 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
             continue;
         }
         let status = StatusCode::from_u16(code).map_err(|_| bad(format!("status {code}")))?;
-        // Where each name and value sits in the head, so that the values
-        // can be slices of the head's block: sharing it copies nothing.
-        let base = buf.as_ptr() as usize;
-        let mut spans = [[0u32; 4]; MAX_HEADERS];
-        let count = response.headers.len();
-        for (span, header) in spans.iter_mut().zip(response.headers.iter()) {
-            // Offsets within the head, which is at most a few MiB long.
-            let name = (header.name.as_ptr() as usize - base) as u32;
-            let value = (header.value.as_ptr() as usize - base) as u32;
-            *span = [
-                name,
-                name + header.name.len() as u32,
-                value,
-                value + header.value.len() as u32,
-            ];
-        }
+        let spans = Spans::of(buf.as_ptr(), response.headers);
         let block = buf.split_to(len).freeze();
         // Room for the fields the gateway adds to every answer, so that
         // adding them does not grow the map.
-        let mut headers = HeaderMap::with_capacity(count + ADDED_BY_GATEWAY);
         let mut framing = FramingFields::default();
-        for span in &spans[..count] {
-            let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
-            let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
-                bad(format!(
-                    "header name {:?}",
-                    String::from_utf8_lossy(&block[name_start..name_end])
-                ))
-            })?;
-            let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
-                .map_err(|_| bad(format!("value of header {name}")))?;
-            framing.see(&name, &value)?;
-            headers.append(name, value);
-        }
-        let (body, framing_closes) = framing.body_kind(status, to_head);
-        let keep_alive = !framing_closes && framing.keeps_alive(version);
+        let headers = spans
+            .to_map(&block, ADDED_BY_GATEWAY, |name, value| {
+                framing.see(name, value)
+            })
+            .map_err(BadResponse)?;
+        let (body, framing_closes) = body_kind(&framing, status, to_head);
+        let keep_alive = !framing_closes
+            && !framing.close
+            && (version == Version::HTTP_11 || framing.keep_alive);
         let mut parts = Response::new(()).into_parts().0;
         parts.status = status;
         parts.version = version;
@@ -142,78 +118,20 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
     }
 }
 
-/// What the header fields that delimit the body and govern the
-/// connection say, gathered while the head is read.
-#[derive(Debug, Default)]
-struct FramingFields {
-    /// The `Content-Length`, when one was sent.
-    length: Option<u64>,
-    /// Whether `Transfer-Encoding` was sent, and if so whether its last
-    /// coding is `chunked`.
-    transfer_encoding: Option<bool>,
-    /// `Connection: close`.
-    close: bool,
-    /// `Connection: keep-alive`.
-    keep_alive: bool,
-}
-
-impl FramingFields {
-    fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), BadResponse> {
-        if *name == CONTENT_LENGTH {
-            for item in value.to_str().unwrap_or("x").split(',') {
-                let item = item.trim();
-                let parsed: u64 = item
-                    .parse()
-                    .ok()
-                    .filter(|_| !item.starts_with('+'))
-                    .ok_or_else(|| bad(format!("Content-Length {item:?}")))?;
-                if self.length.is_some_and(|known| known != parsed) {
-                    return Err(bad("conflicting Content-Length values"));
-                }
-                self.length = Some(parsed);
-            }
-        } else if *name == TRANSFER_ENCODING {
-            let last = value
-                .to_str()
-                .unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .rfind(|coding| !coding.is_empty());
-            // A later field's codings come after an earlier one's.
-            if let Some(coding) = last {
-                self.transfer_encoding = Some(coding.eq_ignore_ascii_case("chunked"));
-            } else if self.transfer_encoding.is_none() {
-                self.transfer_encoding = Some(false);
-            }
-        } else if *name == CONNECTION {
-            for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
-                self.close |= token.eq_ignore_ascii_case("close");
-                self.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
-            }
-        }
-        Ok(())
+/// The body's delimitation (RFC 9112 §6.3), and whether it forces the
+/// connection closed.
+fn body_kind(fields: &FramingFields, status: StatusCode, to_head: bool) -> (BodyKind, bool) {
+    if to_head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return (BodyKind::Empty, false);
     }
-
-    /// The body's delimitation, and whether it forces the connection
-    /// closed.
-    fn body_kind(&self, status: StatusCode, to_head: bool) -> (BodyKind, bool) {
-        if to_head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
-            return (BodyKind::Empty, false);
-        }
-        match (self.transfer_encoding, self.length) {
-            // With a Content-Length as well the message is suspect: decode
-            // it as chunked and do not reuse the connection.
-            (Some(true), length) => (BodyKind::Chunked, length.is_some()),
-            (Some(false), _) => (BodyKind::UntilClose, true),
-            (None, Some(0)) => (BodyKind::Empty, false),
-            (None, Some(len)) => (BodyKind::Length(len), false),
-            (None, None) => (BodyKind::UntilClose, true),
-        }
-    }
-
-    /// Whether the upstream keeps the connection open after this response.
-    fn keeps_alive(&self, version: Version) -> bool {
-        !self.close && (version == Version::HTTP_11 || self.keep_alive)
+    match (fields.transfer_encoding, fields.length) {
+        // With a Content-Length as well the message is suspect: decode it
+        // as chunked and do not reuse the connection.
+        (Some(true), length) => (BodyKind::Chunked, length.is_some()),
+        (Some(false), _) => (BodyKind::UntilClose, true),
+        (None, Some(0)) => (BodyKind::Empty, false),
+        (None, Some(len)) => (BodyKind::Length(len), false),
+        (None, None) => (BodyKind::UntilClose, true),
     }
 }
 

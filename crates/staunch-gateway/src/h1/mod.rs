@@ -3,4 +3,7 @@
 
 pub(crate) mod chunked;
 pub(crate) mod date;
+pub(crate) mod decode;
+pub(crate) mod fields;
+pub(crate) mod message_body;
 pub(crate) mod reader;

@@ -249,7 +249,10 @@ async fn drain(shared: &Shared, limit: Duration) -> DrainReport {
 /// Runs a gateway from `source` until SIGTERM or SIGINT, reloading on
 /// SIGHUP: what `staunch serve` does.
 pub async fn serve(source: ConfigSource) -> Result<DrainReport, GatewayError> {
+    // Caught before the listeners open, so that a signal sent as soon as
+    // they answer is never left to its default action.
+    let signals = signals::Signals::register().map_err(GatewayError::Signals)?;
     let gateway = Gateway::start(source).await?;
-    signals::install(gateway.handle()).map_err(GatewayError::Signals)?;
+    signals.forward_to(gateway.handle());
     Ok(gateway.wait().await)
 }

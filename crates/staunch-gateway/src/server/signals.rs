@@ -5,14 +5,41 @@ use std::io;
 
 use super::GatewayHandle;
 
-/// Starts a task that turns signals into calls on `handle`.
+/// The stop and reload signals, caught from the moment they are
+/// registered: a signal that arrives before [`Signals::forward_to`] is
+/// kept, not left to its default action (which would kill the process).
 #[cfg(unix)]
-pub(crate) fn install(handle: GatewayHandle) -> io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
+pub(crate) struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
+#[cfg(unix)]
+impl Signals {
+    /// Catches SIGTERM, SIGINT and SIGHUP from now on.
+    pub(crate) fn register() -> io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Starts a task that turns the signals into calls on `handle`.
+    pub(crate) fn forward_to(self, handle: GatewayHandle) {
+        install(self, handle);
+    }
+}
+
+#[cfg(unix)]
+fn install(signals: Signals, handle: GatewayHandle) {
+    let Signals {
+        mut term,
+        mut int,
+        mut hup,
+    } = signals;
     tokio::spawn(async move {
         let mut stopping = false;
         loop {
@@ -37,19 +64,28 @@ pub(crate) fn install(handle: GatewayHandle) -> io::Result<()> {
             stopping = true;
         }
     });
-    Ok(())
 }
 
-/// Starts a task that drains and stops on Ctrl-C.
+/// Ctrl-C: drains and stops; a second one cuts the drain short.
 #[cfg(not(unix))]
-pub(crate) fn install(handle: GatewayHandle) -> io::Result<()> {
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            handle.shutdown();
-        }
-        if tokio::signal::ctrl_c().await.is_ok() {
-            handle.force_close();
-        }
-    });
-    Ok(())
+pub(crate) struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    /// Nothing to register ahead of time.
+    pub(crate) fn register() -> io::Result<Self> {
+        Ok(Self)
+    }
+
+    /// Starts a task that drains and stops on Ctrl-C.
+    pub(crate) fn forward_to(self, handle: GatewayHandle) {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                handle.shutdown();
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                handle.force_close();
+            }
+        });
+    }
 }

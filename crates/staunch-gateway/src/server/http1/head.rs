@@ -6,12 +6,11 @@
 use std::mem::MaybeUninit;
 
 use bytes::BytesMut;
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
+use http::header::{EXPECT, HOST};
 use http::request::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
+use http::{HeaderName, HeaderValue, Method, Request, Uri, Version};
 
-/// The most header fields accepted in a request head.
-const MAX_HEADERS: usize = 100;
+use crate::h1::fields::{FramingFields, Spans, MAX_FIELDS};
 
 /// The longest request head accepted.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
@@ -58,7 +57,7 @@ fn invalid(why: impl Into<String>) -> HeadError {
 /// Parses a request head from the front of `buf` and removes it.
 /// `Ok(None)`: the head is not complete yet.
 pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> {
-    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_FIELDS];
     let mut request = httparse::Request::new(&mut []);
     let len = match request.parse_with_uninit_headers(buf, &mut slots) {
         Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
@@ -75,42 +74,17 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
     } else {
         Version::HTTP_11
     };
-    // Where the target, names and values sit in the head, so that they can
-    // be slices of the head's block: sharing it copies nothing.
-    let base = buf.as_ptr() as usize;
     let path = request.path.unwrap_or("");
-    let target = (path.as_ptr() as usize - base, path.len());
-    let mut spans = [[0u32; 4]; MAX_HEADERS];
-    let count = request.headers.len();
-    for (span, header) in spans.iter_mut().zip(request.headers.iter()) {
-        // Offsets within the head, which is at most a few MiB long.
-        let name = (header.name.as_ptr() as usize - base) as u32;
-        let value = (header.value.as_ptr() as usize - base) as u32;
-        *span = [
-            name,
-            name + header.name.len() as u32,
-            value,
-            value + header.value.len() as u32,
-        ];
-    }
+    let target = (path.as_ptr() as usize - buf.as_ptr() as usize, path.len());
+    let spans = Spans::of(buf.as_ptr(), request.headers);
     let block = buf.split_to(len).freeze();
+    // The target shares the head's bytes too.
     let uri = Uri::from_maybe_shared(block.slice(target.0..target.0 + target.1))
         .map_err(|_| invalid("invalid request target"))?;
-    let mut headers = HeaderMap::with_capacity(count + ROOM);
-    let mut fields = FramingFields::default();
-    for span in &spans[..count] {
-        let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
-        let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
-            invalid(format!(
-                "invalid header name {:?}",
-                String::from_utf8_lossy(&block[name_start..name_end])
-            ))
-        })?;
-        let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
-            .map_err(|_| invalid(format!("invalid value of header {name}")))?;
-        fields.see(&name, &value)?;
-        headers.append(name, value);
-    }
+    let mut fields = RequestFields::default();
+    let headers = spans
+        .to_map(&block, ROOM, |name, value| fields.see(name, value))
+        .map_err(HeadError::Invalid)?;
     let body = fields.body_kind()?;
     if version == Version::HTTP_11 && fields.hosts != 1 {
         return Err(invalid(if fields.hosts == 0 {
@@ -129,67 +103,38 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
         body,
         // An HTTP/1.0 client cannot tell where a chunked body ends other
         // than by the connection closing (RFC 9112 §6.1).
-        keep_alive: !fields.close
+        keep_alive: !fields.framing.close
             && (version == Version::HTTP_11
-                || (fields.keep_alive && fields.transfer_encoding.is_none())),
+                || (fields.framing.keep_alive && fields.framing.transfer_encoding.is_none())),
         expect_continue: fields.expect_continue && version == Version::HTTP_11,
     }))
 }
 
-/// What the fields that delimit the body and govern the connection say.
+/// What the fields that delimit the body and govern the connection say,
+/// and the request's own: `Host` and `Expect`.
 #[derive(Debug, Default)]
-struct FramingFields {
-    length: Option<u64>,
-    /// `Some(last coding is chunked)` when `Transfer-Encoding` was sent.
-    transfer_encoding: Option<bool>,
-    close: bool,
-    keep_alive: bool,
+struct RequestFields {
+    framing: FramingFields,
     expect_continue: bool,
     /// How many `Host` fields.
     hosts: usize,
 }
 
-impl FramingFields {
-    fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), HeadError> {
-        if *name == CONTENT_LENGTH {
-            for item in value.to_str().unwrap_or("x").split(',') {
-                let item = item.trim();
-                let parsed: u64 = item
-                    .parse()
-                    .ok()
-                    .filter(|_| !item.starts_with('+'))
-                    .ok_or_else(|| invalid(format!("invalid Content-Length {item:?}")))?;
-                if self.length.is_some_and(|known| known != parsed) {
-                    return Err(invalid("conflicting Content-Length values"));
-                }
-                self.length = Some(parsed);
-            }
-        } else if *name == TRANSFER_ENCODING {
-            let last = value
-                .to_str()
-                .unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .rfind(|coding| !coding.is_empty());
-            self.transfer_encoding = Some(last.is_some_and(|c| c.eq_ignore_ascii_case("chunked")));
-        } else if *name == CONNECTION {
-            for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
-                self.close |= token.eq_ignore_ascii_case("close");
-                self.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
-            }
-        } else if *name == HOST {
+impl RequestFields {
+    fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), String> {
+        if *name == HOST {
             self.hosts += 1;
         } else if *name == EXPECT {
             self.expect_continue = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
         }
-        Ok(())
+        self.framing.see(name, value)
     }
 
     /// RFC 9112 §6.3 for requests: `chunked` last, or a length, or none.
     /// Both at once, or another final coding, could desynchronize the
     /// gateway and the upstream about where the request ends: refused.
     fn body_kind(&self) -> Result<BodyKind, HeadError> {
-        match (self.transfer_encoding, self.length) {
+        match (self.framing.transfer_encoding, self.framing.length) {
             (Some(_), Some(_)) => Err(invalid("both Transfer-Encoding and Content-Length")),
             (Some(true), None) => Ok(BodyKind::Chunked),
             (Some(false), None) => Err(invalid("Transfer-Encoding does not end with chunked")),
@@ -300,7 +245,7 @@ mod tests {
         assert_eq!(parse(&complete).unwrap_err(), HeadError::TooLarge);
         let many = format!(
             "GET / HTTP/1.1\r\n{}\r\n",
-            "x-a: 1\r\n".repeat(MAX_HEADERS + 1)
+            "x-a: 1\r\n".repeat(MAX_FIELDS + 1)
         );
         assert_eq!(parse(&many).unwrap_err(), HeadError::TooLarge);
     }

@@ -34,8 +34,9 @@ use self::head::{parse_head, BodyKind, HeadError};
 use self::respond::{write_response, Exchange, Written};
 use self::upgrade::{OnUpgrade, Upgraded};
 use super::Shared;
-use crate::body::{ClientBody, Decoder};
+use crate::body::ClientBody;
 use crate::h1::chunked::Chunked;
+use crate::h1::decode::{BodyDecoder, Source};
 use crate::h1::reader::Reader;
 use crate::proxy;
 use crate::reply;
@@ -132,8 +133,8 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
             }
             kind => {
                 let decoder = match kind {
-                    BodyKind::Length(len) => Decoder::Length(len),
-                    _ => Decoder::Chunked(Chunked::new()),
+                    BodyKind::Length(len) => BodyDecoder::Length(len),
+                    _ => BodyDecoder::Chunked(Chunked::new()),
                 };
                 let home = Arc::new(Mutex::new(None));
                 let body = ClientBody::reading(reader, decoder, Arc::clone(&home));

@@ -1,0 +1,119 @@
+//! Header fields of a parsed head: turned into a [`HeaderMap`] whose values
+//! share the head's bytes, and the fields that delimit a body and govern
+//! the connection read on the way.
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// The most header fields accepted in a head.
+pub(crate) const MAX_FIELDS: usize = 100;
+
+/// Where each field's name and value sit in a head, recorded while the
+/// head is still borrowed by the parser, so that once it is split off the
+/// read buffer the values can be slices of it: sharing copies nothing.
+pub(crate) struct Spans {
+    spans: [[u32; 4]; MAX_FIELDS],
+    count: usize,
+}
+
+impl Spans {
+    /// The spans of `fields`, parsed from the buffer starting at `base`.
+    /// Heads are at most a few hundred KiB, so offsets fit in `u32`.
+    pub(crate) fn of(base: *const u8, fields: &[httparse::Header<'_>]) -> Self {
+        let base = base as usize;
+        let mut spans = [[0u32; 4]; MAX_FIELDS];
+        for (span, field) in spans.iter_mut().zip(fields) {
+            let name = (field.name.as_ptr() as usize - base) as u32;
+            let value = (field.value.as_ptr() as usize - base) as u32;
+            *span = [
+                name,
+                name + field.name.len() as u32,
+                value,
+                value + field.value.len() as u32,
+            ];
+        }
+        Self {
+            spans,
+            count: fields.len().min(MAX_FIELDS),
+        }
+    }
+
+    /// The fields of `block` (the head the spans were taken from) as a
+    /// map with room for `room` more, each shown to `see` first.
+    pub(crate) fn to_map(
+        &self,
+        block: &Bytes,
+        room: usize,
+        mut see: impl FnMut(&HeaderName, &HeaderValue) -> Result<(), String>,
+    ) -> Result<HeaderMap, String> {
+        let mut headers = HeaderMap::with_capacity(self.count + room);
+        for span in &self.spans[..self.count] {
+            let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
+            let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
+                format!(
+                    "invalid header name {:?}",
+                    String::from_utf8_lossy(&block[name_start..name_end])
+                )
+            })?;
+            let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
+                .map_err(|_| format!("invalid value of header {name}"))?;
+            see(&name, &value)?;
+            headers.append(name, value);
+        }
+        Ok(headers)
+    }
+}
+
+/// What `Content-Length`, `Transfer-Encoding` and `Connection` say.
+#[derive(Debug, Default)]
+pub(crate) struct FramingFields {
+    /// The `Content-Length`, when one was sent.
+    pub(crate) length: Option<u64>,
+    /// `Some(last coding is chunked)` when `Transfer-Encoding` was sent.
+    pub(crate) transfer_encoding: Option<bool>,
+    /// `Connection: close`.
+    pub(crate) close: bool,
+    /// `Connection: keep-alive`.
+    pub(crate) keep_alive: bool,
+}
+
+impl FramingFields {
+    /// Takes note of one field; a malformed or conflicting length is an
+    /// error.
+    pub(crate) fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), String> {
+        if *name == CONTENT_LENGTH {
+            for item in value.to_str().unwrap_or("x").split(',') {
+                let item = item.trim();
+                let parsed: u64 = item
+                    .parse()
+                    .ok()
+                    .filter(|_| !item.starts_with('+'))
+                    .ok_or_else(|| format!("invalid Content-Length {item:?}"))?;
+                if self.length.is_some_and(|known| known != parsed) {
+                    return Err("conflicting Content-Length values".into());
+                }
+                self.length = Some(parsed);
+            }
+        } else if *name == TRANSFER_ENCODING {
+            let last = value
+                .to_str()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .rfind(|coding| !coding.is_empty());
+            // A later field's codings come after an earlier one's.
+            if let Some(coding) = last {
+                self.transfer_encoding = Some(coding.eq_ignore_ascii_case("chunked"));
+            } else if self.transfer_encoding.is_none() {
+                self.transfer_encoding = Some(false);
+            }
+        } else if *name == CONNECTION {
+            for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
+                self.close |= token.eq_ignore_ascii_case("close");
+                self.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
+            }
+        }
+        Ok(())
+    }
+}
