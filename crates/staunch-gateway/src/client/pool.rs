@@ -52,8 +52,8 @@ struct Idle {
 struct Lists {
     fixed: List,
     by_host: HashMap<Authority, List>,
-    /// When every list of this slot was last swept.
-    swept: Option<Instant>,
+    /// When every list of this slot is swept next (`None`: at once).
+    next_sweep: Option<Instant>,
 }
 
 /// Oldest first: connections go back at the end and are taken from the
@@ -78,13 +78,12 @@ impl Lists {
     /// per [`SWEEP_EVERY`]: connections to hosts that are not used again
     /// do not stay open (or half-closed) until they are.
     fn sweep(&mut self, now: Instant, idle_timeout: Duration) {
-        if self
-            .swept
-            .is_some_and(|at| now.saturating_duration_since(at) < SWEEP_EVERY)
-        {
+        // A comparison, not a subtraction: this runs on every checkout and
+        // checkin.
+        if self.next_sweep.is_some_and(|at| now < at) {
             return;
         }
-        self.swept = Some(now);
+        self.next_sweep = Some(now + SWEEP_EVERY);
         let keep = |idle: &Idle| !expired(idle, now, idle_timeout) && idle.conn.is_usable();
         self.fixed.retain(keep);
         self.by_host.retain(|_, list| {

@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use http::response::Parts;
 use http::{Response, StatusCode, Version};
 
-use crate::h1::fields::{FramingFields, Spans, MAX_FIELDS};
+use crate::h1::fields::{record_spans, to_map, FramingFields, MAX_FIELDS};
 
 /// Header fields the gateway adds to each forwarded answer
 /// (`X-Staunch-Attempts`, `X-Staunch-Endpoint`).
@@ -92,16 +92,16 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
             continue;
         }
         let status = StatusCode::from_u16(code).map_err(|_| bad(format!("status {code}")))?;
-        let spans = Spans::of(buf.as_ptr(), response.headers);
+        let mut spans = [[0u32; 4]; MAX_FIELDS];
+        let count = record_spans(buf.as_ptr(), response.headers, &mut spans);
         let block = buf.split_to(len).freeze();
         // Room for the fields the gateway adds to every answer, so that
         // adding them does not grow the map.
         let mut framing = FramingFields::default();
-        let headers = spans
-            .to_map(&block, ADDED_BY_GATEWAY, |name, value| {
-                framing.see(name, value)
-            })
-            .map_err(BadResponse)?;
+        let headers = to_map(&spans[..count], &block, ADDED_BY_GATEWAY, |name, value| {
+            framing.see(name, value)
+        })
+        .map_err(BadResponse)?;
         let (body, framing_closes) = body_kind(&framing, status, to_head);
         let keep_alive = !framing_closes
             && !framing.close

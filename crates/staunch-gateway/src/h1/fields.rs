@@ -9,60 +9,57 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 /// The most header fields accepted in a head.
 pub(crate) const MAX_FIELDS: usize = 100;
 
-/// Where each field's name and value sit in a head, recorded while the
-/// head is still borrowed by the parser, so that once it is split off the
-/// read buffer the values can be slices of it: sharing copies nothing.
-pub(crate) struct Spans {
-    spans: [[u32; 4]; MAX_FIELDS],
-    count: usize,
+/// Where one field's name and value sit in a head: start and end offsets
+/// of each. Heads are at most a few hundred KiB, so offsets fit in `u32`.
+pub(crate) type Span = [u32; 4];
+
+/// Records where `fields` (parsed from the buffer starting at `base`) sit,
+/// into `spans`, while the head is still borrowed by the parser; once it is
+/// split off the read buffer, [`to_map`] makes the values slices of it:
+/// sharing copies nothing. Returns how many were recorded. (The caller
+/// owns the array so that it is not moved between frames.)
+pub(crate) fn record_spans(
+    base: *const u8,
+    fields: &[httparse::Header<'_>],
+    spans: &mut [Span; MAX_FIELDS],
+) -> usize {
+    let base = base as usize;
+    for (span, field) in spans.iter_mut().zip(fields) {
+        let name = (field.name.as_ptr() as usize - base) as u32;
+        let value = (field.value.as_ptr() as usize - base) as u32;
+        *span = [
+            name,
+            name + field.name.len() as u32,
+            value,
+            value + field.value.len() as u32,
+        ];
+    }
+    fields.len().min(MAX_FIELDS)
 }
 
-impl Spans {
-    /// The spans of `fields`, parsed from the buffer starting at `base`.
-    /// Heads are at most a few hundred KiB, so offsets fit in `u32`.
-    pub(crate) fn of(base: *const u8, fields: &[httparse::Header<'_>]) -> Self {
-        let base = base as usize;
-        let mut spans = [[0u32; 4]; MAX_FIELDS];
-        for (span, field) in spans.iter_mut().zip(fields) {
-            let name = (field.name.as_ptr() as usize - base) as u32;
-            let value = (field.value.as_ptr() as usize - base) as u32;
-            *span = [
-                name,
-                name + field.name.len() as u32,
-                value,
-                value + field.value.len() as u32,
-            ];
-        }
-        Self {
-            spans,
-            count: fields.len().min(MAX_FIELDS),
-        }
+/// The fields at `spans` of `block` (the head they were recorded from) as
+/// a map with room for `room` more, each shown to `see` first.
+pub(crate) fn to_map(
+    spans: &[Span],
+    block: &Bytes,
+    room: usize,
+    mut see: impl FnMut(&HeaderName, &HeaderValue) -> Result<(), String>,
+) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::with_capacity(spans.len() + room);
+    for span in spans {
+        let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
+        let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
+            format!(
+                "invalid header name {:?}",
+                String::from_utf8_lossy(&block[name_start..name_end])
+            )
+        })?;
+        let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
+            .map_err(|_| format!("invalid value of header {name}"))?;
+        see(&name, &value)?;
+        headers.append(name, value);
     }
-
-    /// The fields of `block` (the head the spans were taken from) as a
-    /// map with room for `room` more, each shown to `see` first.
-    pub(crate) fn to_map(
-        &self,
-        block: &Bytes,
-        room: usize,
-        mut see: impl FnMut(&HeaderName, &HeaderValue) -> Result<(), String>,
-    ) -> Result<HeaderMap, String> {
-        let mut headers = HeaderMap::with_capacity(self.count + room);
-        for span in &self.spans[..self.count] {
-            let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
-            let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
-                format!(
-                    "invalid header name {:?}",
-                    String::from_utf8_lossy(&block[name_start..name_end])
-                )
-            })?;
-            let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
-                .map_err(|_| format!("invalid value of header {name}"))?;
-            see(&name, &value)?;
-            headers.append(name, value);
-        }
-        Ok(headers)
-    }
+    Ok(headers)
 }
 
 /// What `Content-Length`, `Transfer-Encoding` and `Connection` say.
@@ -81,6 +78,7 @@ pub(crate) struct FramingFields {
 impl FramingFields {
     /// Takes note of one field; a malformed or conflicting length is an
     /// error.
+    #[inline]
     pub(crate) fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), String> {
         if *name == CONTENT_LENGTH {
             for item in value.to_str().unwrap_or("x").split(',') {

@@ -10,7 +10,7 @@ use http::header::{EXPECT, HOST};
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, Request, Uri, Version};
 
-use crate::h1::fields::{FramingFields, Spans, MAX_FIELDS};
+use crate::h1::fields::{record_spans, to_map, FramingFields, MAX_FIELDS};
 
 /// The longest request head accepted.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
@@ -76,15 +76,17 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
     };
     let path = request.path.unwrap_or("");
     let target = (path.as_ptr() as usize - buf.as_ptr() as usize, path.len());
-    let spans = Spans::of(buf.as_ptr(), request.headers);
+    let mut spans = [[0u32; 4]; MAX_FIELDS];
+    let count = record_spans(buf.as_ptr(), request.headers, &mut spans);
     let block = buf.split_to(len).freeze();
     // The target shares the head's bytes too.
     let uri = Uri::from_maybe_shared(block.slice(target.0..target.0 + target.1))
         .map_err(|_| invalid("invalid request target"))?;
     let mut fields = RequestFields::default();
-    let headers = spans
-        .to_map(&block, ROOM, |name, value| fields.see(name, value))
-        .map_err(HeadError::Invalid)?;
+    let headers = to_map(&spans[..count], &block, ROOM, |name, value| {
+        fields.see(name, value)
+    })
+    .map_err(HeadError::Invalid)?;
     let body = fields.body_kind()?;
     if version == Version::HTTP_11 && fields.hosts != 1 {
         return Err(invalid(if fields.hosts == 0 {
