@@ -111,8 +111,9 @@ pub struct Forwarded {
 }
 
 impl Forwarded {
-    /// The values for a request with `headers` from `client` (rendered by
-    /// [`ip_value`]) that asked for `original_host`.
+    /// The values for a request with `headers` from `client` (its address
+    /// as a header value: `192.0.2.7`, `::1`) that asked for
+    /// `original_host`.
     pub fn of(
         headers: &HeaderMap,
         client: &HeaderValue,
