@@ -14,6 +14,7 @@ use crate::client::{BoxError, OutBody};
 mod client;
 
 pub use self::client::ClientBody;
+pub(crate) use self::client::Home;
 
 /// A client's request body, ready to be sent upstream.
 #[derive(Debug)]

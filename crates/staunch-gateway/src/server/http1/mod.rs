@@ -17,7 +17,7 @@ mod respond;
 pub(crate) mod upgrade;
 
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,13 +28,14 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
-use self::head::{parse_head, BodyKind, HeadError};
+use self::head::{parse_head, BodyKind, Head, HeadError};
 use self::respond::{write_response, Exchange, Written};
 use self::upgrade::{OnUpgrade, Upgraded};
+use super::broadcast::Watch;
 use super::Shared;
-use crate::body::ClientBody;
+use crate::body::{ClientBody, Home};
 use crate::h1::chunked::Chunked;
 use crate::h1::decode::{BodyDecoder, Source};
 use crate::h1::reader::Reader;
@@ -50,6 +51,45 @@ const READ_AHEAD_BODY: u64 = 64 * 1024;
 /// How much is read from the socket at a time for a head, at least.
 const READ_CHUNK: usize = 8 * 1024;
 
+/// What can end a connection's wait: the head (or small body) read
+/// timeout, the shutdown (for a connection with no request under way), and
+/// the end of the drain. One timer and one registration per signal for the
+/// whole connection.
+struct Waits {
+    timeout: Pin<Box<Sleep>>,
+    shutdown: Watch,
+    forced: Watch,
+}
+
+impl Waits {
+    fn new(shared: &Shared) -> Self {
+        Self {
+            timeout: Box::pin(tokio::time::sleep(HEADER_READ_TIMEOUT)),
+            shutdown: shared.stop_idle().watch(),
+            forced: shared.cut().watch(),
+        }
+    }
+
+    /// Gives the next read the time a head gets.
+    fn restart_timeout(&mut self) {
+        self.timeout
+            .as_mut()
+            .reset(Instant::now() + HEADER_READ_TIMEOUT);
+    }
+}
+
+/// How waiting for a request head ended.
+// Returned once per request and matched at once: boxing the head would
+// cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
+enum HeadRead {
+    Head(Head),
+    /// A head that cannot be served: answered with 400 or 431, then closed.
+    Refused(HeadError),
+    /// The client left, took too long, or the gateway is stopping.
+    Closed,
+}
+
 /// Serves one client connection of the proxy listener.
 pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
@@ -57,41 +97,19 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut reader = Reader::new(read);
     let client = proxy::Peer::new(peer);
     let mut out = Vec::new();
-    // One timer and one shutdown registration for the whole connection.
-    let mut timeout = pin!(tokio::time::sleep(HEADER_READ_TIMEOUT));
-    let mut shutdown = shared.stop_idle().watch();
-    let mut forced = shared.cut().watch();
+    let mut waits = Waits::new(&shared);
     loop {
-        timeout.as_mut().reset(Instant::now() + HEADER_READ_TIMEOUT);
-        let head = loop {
-            if !reader.buffer().is_empty() {
-                match parse_head(reader.buffer()) {
-                    Ok(Some(head)) => break head,
-                    Ok(None) => {}
-                    Err(err) => {
-                        tokio::select! {
-                            biased;
-                            () = &mut forced => {}
-                            () = refuse(&mut write, &mut out, err) => {}
-                        }
-                        return;
-                    }
+        let head = match read_head(&mut reader, &mut waits, peer).await {
+            HeadRead::Head(head) => head,
+            HeadRead::Refused(err) => {
+                tokio::select! {
+                    biased;
+                    () = &mut waits.forced => {}
+                    () = refuse(&mut write, &mut out, err) => {}
                 }
+                return;
             }
-            let idle = reader.buffer().is_empty();
-            tokio::select! {
-                biased;
-                read = reader.fill(READ_CHUNK) => match read {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                },
-                () = &mut timeout => {
-                    tracing::debug!(%peer, "no complete request head in time; closing");
-                    return;
-                }
-                () = &mut shutdown, if idle => return,
-                () = &mut forced => return,
-            }
+            HeadRead::Closed => return,
         };
         let method = head.parts.method.clone();
         let exchange = Exchange {
@@ -103,43 +121,15 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         if head.expect_continue && head.body != BodyKind::Empty {
             let sent = tokio::select! {
                 biased;
-                () = &mut forced => return,
+                () = &mut waits.forced => return,
                 sent = write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n") => sent,
             };
             if sent.is_err() {
                 return;
             }
         }
-        // The body: read now when small, else streamed from the connection
-        // (which then comes back through `home` once the body is read).
-        let (body, kept, home) = match head.body {
-            BodyKind::Empty => (ClientBody::empty(), Some(reader), None),
-            BodyKind::Length(len) if len <= READ_AHEAD_BODY => {
-                // A small body gets the time a head gets.
-                timeout.as_mut().reset(Instant::now() + HEADER_READ_TIMEOUT);
-                let read = tokio::select! {
-                    biased;
-                    read = read_ahead(&mut reader, len as usize) => read,
-                    () = &mut timeout => {
-                        tracing::debug!(%peer, "request body not complete in time; closing");
-                        return;
-                    }
-                    () = &mut forced => return,
-                };
-                let Some(bytes) = read else {
-                    return;
-                };
-                (ClientBody::whole(bytes), Some(reader), None)
-            }
-            kind => {
-                let decoder = match kind {
-                    BodyKind::Length(len) => BodyDecoder::Length(len),
-                    _ => BodyDecoder::Chunked(Chunked::new()),
-                };
-                let home = Arc::new(Mutex::new(None));
-                let body = ClientBody::reading(reader, decoder, Arc::clone(&home));
-                (body, None, Some(home))
-            }
+        let Some((body, read_side)) = take_body(reader, head.body, &mut waits, peer).await else {
+            return;
         };
         let mut request = Request::from_parts(head.parts, body);
         let upgrade = exchange.connect.then(|| {
@@ -149,7 +139,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         });
         let response = tokio::select! {
             biased;
-            () = &mut forced => return,
+            () = &mut waits.forced => return,
             response = proxy::handle(Arc::clone(&shared), request, &client) => match response {
                 Ok(response) => response,
                 Err(never) => match never {},
@@ -157,25 +147,20 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         };
         // A streamed body not read to its end leaves the connection
         // unusable for another request.
-        let unread = home.as_ref().is_some_and(|home| lock(home).is_none());
         let exchange = Exchange {
-            close: exchange.close || unread || shared.stop_idle().is_raised(),
+            close: exchange.close || !read_side.is_back() || shared.stop_idle().is_raised(),
             ..exchange
         };
         let tunnel = upgrade.filter(|_| response.status().is_success());
         let written = tokio::select! {
             biased;
-            () = &mut forced => return,
+            () = &mut waits.forced => return,
             written = write_response(&mut write, &mut out, response, exchange) => written,
         };
         let keep = matches!(written, Ok(Written::Done));
-        reader = match (kept, home) {
-            (Some(reader), _) => reader,
-            (None, Some(home)) => match lock(&home).take() {
-                Some(reader) => reader,
-                None => return,
-            },
-            (None, None) => return,
+        reader = match read_side.take_back() {
+            Some(reader) => reader,
+            None => return,
         };
         if let Some(sender) = tunnel {
             if keep {
@@ -187,6 +172,96 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
             return;
         }
     }
+}
+
+/// Reads until a complete request head.
+async fn read_head(reader: &mut Reader, waits: &mut Waits, peer: SocketAddr) -> HeadRead {
+    waits.restart_timeout();
+    loop {
+        if !reader.buffer().is_empty() {
+            match parse_head(reader.buffer()) {
+                Ok(Some(head)) => return HeadRead::Head(head),
+                Ok(None) => {}
+                Err(err) => return HeadRead::Refused(err),
+            }
+        }
+        let idle = reader.buffer().is_empty();
+        tokio::select! {
+            biased;
+            read = reader.fill(READ_CHUNK) => match read {
+                Ok(0) | Err(_) => return HeadRead::Closed,
+                Ok(_) => {}
+            },
+            () = &mut waits.timeout => {
+                tracing::debug!(%peer, "no complete request head in time; closing");
+                return HeadRead::Closed;
+            }
+            () = &mut waits.shutdown, if idle => return HeadRead::Closed,
+            () = &mut waits.forced => return HeadRead::Closed,
+        }
+    }
+}
+
+/// Where the connection's read side is while a request is handled.
+enum ReadSide {
+    /// Here: the body was empty or read ahead.
+    Kept(Reader),
+    /// Lent to a streamed body, which puts it back in its home once read.
+    Lent(Home),
+}
+
+impl ReadSide {
+    /// Whether the read side is back (a streamed body was read to its end).
+    fn is_back(&self) -> bool {
+        match self {
+            Self::Kept(_) => true,
+            Self::Lent(home) => lock(home).is_some(),
+        }
+    }
+
+    /// The read side for the next request; `None` when a streamed body
+    /// was not read to its end.
+    fn take_back(self) -> Option<Reader> {
+        match self {
+            Self::Kept(reader) => Some(reader),
+            Self::Lent(home) => lock(&home).take(),
+        }
+    }
+}
+
+/// The body of a request: read now when small (within the head's time),
+/// else streamed from the connection. `None`: the connection closes.
+async fn take_body(
+    mut reader: Reader,
+    kind: BodyKind,
+    waits: &mut Waits,
+    peer: SocketAddr,
+) -> Option<(ClientBody, ReadSide)> {
+    Some(match kind {
+        BodyKind::Empty => (ClientBody::empty(), ReadSide::Kept(reader)),
+        BodyKind::Length(len) if len <= READ_AHEAD_BODY => {
+            waits.restart_timeout();
+            let bytes = tokio::select! {
+                biased;
+                read = read_ahead(&mut reader, len as usize) => read?,
+                () = &mut waits.timeout => {
+                    tracing::debug!(%peer, "request body not complete in time; closing");
+                    return None;
+                }
+                () = &mut waits.forced => return None,
+            };
+            (ClientBody::whole(bytes), ReadSide::Kept(reader))
+        }
+        kind => {
+            let decoder = match kind {
+                BodyKind::Length(len) => BodyDecoder::Length(len),
+                _ => BodyDecoder::Chunked(Chunked::new()),
+            };
+            let home = Home::default();
+            let body = ClientBody::reading(reader, decoder, Arc::clone(&home));
+            (body, ReadSide::Lent(home))
+        }
+    })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
