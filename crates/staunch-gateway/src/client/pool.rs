@@ -41,8 +41,10 @@ pub(crate) fn slot_count() -> usize {
 /// A connection waiting for its next request.
 struct Idle {
     conn: Conn,
-    /// When it went back to the pool.
-    since: Instant,
+    /// When it is closed instead of reused: its idle timeout after it went
+    /// back to the pool. (A comparison with it is cheaper than a
+    /// subtraction on every checkout and checkin.)
+    expires: Instant,
 }
 
 /// One slot's idle connections: those of a client with a fixed
@@ -67,9 +69,9 @@ const MAX_IDLE_PER_LIST: usize = 256;
 /// How often a slot's lists are swept for expired and closed connections.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
-/// Whether `idle` has waited longer than `timeout` at `now`.
-fn expired(idle: &Idle, now: Instant, timeout: Duration) -> bool {
-    now.saturating_duration_since(idle.since) > timeout
+/// Whether `idle` has waited longer than its idle timeout at `now`.
+fn expired(idle: &Idle, now: Instant) -> bool {
+    now > idle.expires
 }
 
 impl Lists {
@@ -77,14 +79,14 @@ impl Lists {
     /// upstream closed, and forgets hosts left without any, at most once
     /// per [`SWEEP_EVERY`]: connections to hosts that are not used again
     /// do not stay open (or half-closed) until they are.
-    fn sweep(&mut self, now: Instant, idle_timeout: Duration) {
+    fn sweep(&mut self, now: Instant) {
         // A comparison, not a subtraction: this runs on every checkout and
         // checkin.
         if self.next_sweep.is_some_and(|at| now < at) {
             return;
         }
         self.next_sweep = Some(now + SWEEP_EVERY);
-        let keep = |idle: &Idle| !expired(idle, now, idle_timeout) && idle.conn.is_usable();
+        let keep = |idle: &Idle| !expired(idle, now) && idle.conn.is_usable();
         self.fixed.retain(keep);
         self.by_host.retain(|_, list| {
             list.retain(keep);
@@ -130,10 +132,10 @@ impl Pool {
 
     fn checkout_at(&self, key: Option<&Authority>, now: Instant) -> Option<Conn> {
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
-        lists.sweep(now, self.idle_timeout);
+        lists.sweep(now);
         let list = lists.get_mut(key)?;
         while let Some(idle) = list.pop_back() {
-            if !expired(&idle, now, self.idle_timeout) && idle.conn.is_usable() {
+            if !expired(&idle, now) && idle.conn.is_usable() {
                 return Some(idle.conn);
             }
         }
@@ -154,18 +156,19 @@ impl Pool {
 
     fn checkin_at(&self, key: Option<&Authority>, mut conn: Conn, now: Instant) {
         conn.shrink();
-        let idle = Idle { conn, since: now };
+        let idle = Idle {
+            conn,
+            expires: now + self.idle_timeout,
+        };
         let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
-        lists.sweep(now, self.idle_timeout);
+        lists.sweep(now);
         let list = match key {
             None => &mut lists.fixed,
             Some(host) => lists.by_host.entry(host.clone()).or_default(),
         };
         list.push_back(idle);
         while list.len() > MAX_IDLE_PER_LIST
-            || list
-                .front()
-                .is_some_and(|oldest| expired(oldest, now, self.idle_timeout))
+            || list.front().is_some_and(|oldest| expired(oldest, now))
         {
             list.pop_front();
         }
