@@ -165,9 +165,10 @@ async fn proxy_client_sends_absolute_form_to_the_proxy() {
 
 #[tokio::test]
 async fn refused_connection_is_a_connect_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let closed: Authority = listener.local_addr().unwrap().to_string().parse().unwrap();
-    drop(listener);
+    // Bound, never listening: refused, and no other test can take the port.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let closed: Authority = socket.local_addr().unwrap().to_string().parse().unwrap();
     let client = direct_client(Duration::from_secs(5)).for_backend(closed.clone());
     let err = send(&client, Method::GET, "/", &closed, b"")
         .await

@@ -81,6 +81,9 @@ impl FramingFields {
     #[inline]
     pub(crate) fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), String> {
         if *name == CONTENT_LENGTH {
+            if let Some(length) = plain_length(value.as_bytes()) {
+                return self.set_length(length);
+            }
             for item in value.to_str().unwrap_or("x").split(',') {
                 let item = item.trim();
                 let parsed: u64 = item
@@ -88,10 +91,7 @@ impl FramingFields {
                     .ok()
                     .filter(|_| !item.starts_with('+'))
                     .ok_or_else(|| format!("invalid Content-Length {item:?}"))?;
-                if self.length.is_some_and(|known| known != parsed) {
-                    return Err("conflicting Content-Length values".into());
-                }
-                self.length = Some(parsed);
+                self.set_length(parsed)?;
             }
         } else if *name == TRANSFER_ENCODING {
             let last = value
@@ -113,5 +113,58 @@ impl FramingFields {
             }
         }
         Ok(())
+    }
+
+    fn set_length(&mut self, length: u64) -> Result<(), String> {
+        if self.length.is_some_and(|known| known != length) {
+            return Err("conflicting Content-Length values".into());
+        }
+        self.length = Some(length);
+        Ok(())
+    }
+}
+
+/// A `Content-Length` of plain digits (nearly all of them), without the
+/// general path's splitting and trimming; `None` for anything else,
+/// including a number too large for `u64`.
+fn plain_length(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        value
+            .iter()
+            .fold(0u64, |n, digit| n * 10 + u64::from(digit - b'0')),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn length_of(text: &str) -> Result<Option<u64>, String> {
+        let mut fields = FramingFields::default();
+        fields.see(&CONTENT_LENGTH, &HeaderValue::from_str(text).unwrap())?;
+        Ok(fields.length)
+    }
+
+    #[test]
+    fn content_length_forms() {
+        assert_eq!(length_of("0"), Ok(Some(0)));
+        assert_eq!(length_of("1234"), Ok(Some(1234)));
+        assert_eq!(length_of(" 7 , 7"), Ok(Some(7)));
+        assert!(length_of("7, 8").is_err());
+        assert!(length_of("+7").is_err());
+        assert!(length_of("").is_err());
+        assert!(length_of("99999999999999999999").is_err(), "over u64");
+    }
+
+    proptest! {
+        #[test]
+        fn plain_digits_read_as_the_general_parser_reads_them(n in any::<u64>(), zeros in 0usize..3) {
+            let text = format!("{}{n}", "0".repeat(zeros));
+            prop_assert_eq!(length_of(&text), text.parse::<u64>().map(Some).map_err(|e| e.to_string()));
+        }
     }
 }

@@ -50,8 +50,10 @@ pub(super) async fn handle(
 
 /// `example.com:8080` → `example.com`; `[::1]:80` → `[::1]`.
 fn host_without_port(host: &str) -> &str {
-    match host.rfind(':') {
-        Some(i) if !host[i..].contains(']') => &host[..i],
+    // Byte searches: cheaper than `str` patterns on every request.
+    let bytes = host.as_bytes();
+    match bytes.iter().rposition(|&b| b == b':') {
+        Some(i) if !bytes[i..].contains(&b']') => &host[..i],
         _ => host,
     }
 }

@@ -182,10 +182,17 @@ pub(crate) async fn garbage_server() -> (SocketAddr, JoinHandle<()>) {
 }
 
 /// An address nothing listens on: connecting to it is refused.
+///
+/// The port is bound but never listened on, and stays bound until the
+/// test process ends: a port merely freed could be handed to a server of
+/// a test running at the same time, which would then answer.
 pub(crate) async fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap()
-    // The listener is dropped here, closing the port.
+    static HELD: std::sync::Mutex<Vec<tokio::net::TcpSocket>> = std::sync::Mutex::new(Vec::new());
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    HELD.lock().unwrap().push(socket);
+    addr
 }
 
 /// Reads up to the end of an HTTP head; returns it as text.

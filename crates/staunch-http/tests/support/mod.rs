@@ -181,11 +181,16 @@ fn reply(code: u16, headers: &[(&'static str, String)]) -> Response<ReplyBody> {
     response
 }
 
-/// A port nothing listens on (bound, then released).
+/// A port nothing listens on: connecting to it is refused.
 pub async fn closed_port_url(path: &str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound but never listening, and held until the test process ends: a
+    // port merely freed could go to another test's server, which would
+    // then answer.
+    static HELD: Mutex<Vec<tokio::net::TcpSocket>> = Mutex::new(Vec::new());
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    HELD.lock().unwrap().push(socket);
     format!("http://{addr}{path}")
 }
 
