@@ -18,6 +18,11 @@ async fn gateway_to(backend: String) -> staunch_gateway::Gateway {
     .await
 }
 
+/// A backend that answers `got N bytes` with the size of each request body.
+async fn byte_counting_backend() -> Upstream {
+    Upstream::start(|r| async move { reply(200, &format!("got {} bytes", r.body.len())) }).await
+}
+
 /// Everything the gateway sends until it closes the connection.
 async fn read_to_close(stream: &mut TcpStream) -> String {
     let mut all = Vec::new();
@@ -63,6 +68,15 @@ async fn connect(gateway: &staunch_gateway::Gateway) -> TcpStream {
     TcpStream::connect(gateway.proxy_addr()).await.unwrap()
 }
 
+/// Sends `bytes` on a new connection and returns everything the gateway
+/// sends until it closes the connection. (The gateway may close before
+/// reading all of `bytes`.)
+async fn send_raw(gateway: &staunch_gateway::Gateway, bytes: &[u8]) -> String {
+    let mut stream = connect(gateway).await;
+    let _ = stream.write_all(bytes).await;
+    read_to_close(&mut stream).await
+}
+
 #[tokio::test]
 async fn pipelined_requests_are_answered_in_order_on_one_connection() {
     let backend =
@@ -93,12 +107,7 @@ async fn pipelined_requests_are_answered_in_order_on_one_connection() {
 async fn http_1_0_client_gets_its_answer_and_a_close() {
     let backend = Upstream::ok("plain").await;
     let gateway = gateway_to(backend.url()).await;
-    let mut stream = connect(&gateway).await;
-    stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: a\r\n\r\n")
-        .await
-        .unwrap();
-    let all = read_to_close(&mut stream).await;
+    let all = send_raw(&gateway, b"GET / HTTP/1.0\r\nHost: a\r\n\r\n").await;
     let lower = all.to_lowercase();
     assert!(all.starts_with("HTTP/1.1 200 OK\r\n"), "{all}");
     assert!(lower.contains("\r\nconnection: close\r\n"), "{all}");
@@ -109,12 +118,11 @@ async fn http_1_0_client_gets_its_answer_and_a_close() {
 async fn head_answer_has_no_body_and_keeps_the_length() {
     let backend = Upstream::start(|_| async { reply(200, "twelve bytes") }).await;
     let gateway = gateway_to(backend.url()).await;
-    let mut stream = connect(&gateway).await;
-    stream
-        .write_all(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let all = read_to_close(&mut stream).await;
+    let all = send_raw(
+        &gateway,
+        b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     // The HEAD answer's head, then at once the GET answer: no body between.
     let second = all.find("HTTP/1.1 200").and_then(|first| {
         all[first + 1..]
@@ -135,9 +143,7 @@ async fn head_answer_has_no_body_and_keeps_the_length() {
 
 #[tokio::test]
 async fn expect_continue_gets_100_before_the_body_is_sent() {
-    let backend =
-        Upstream::start(|r| async move { reply(200, &format!("got {} bytes", r.body.len())) })
-            .await;
+    let backend = byte_counting_backend().await;
     let gateway = gateway_to(backend.url()).await;
     let mut stream = connect(&gateway).await;
     stream
@@ -161,9 +167,7 @@ async fn expect_continue_gets_100_before_the_body_is_sent() {
 
 #[tokio::test]
 async fn chunked_request_bodies_arrive_whole_small_and_large() {
-    let backend =
-        Upstream::start(|r| async move { reply(200, &format!("got {} bytes", r.body.len())) })
-            .await;
+    let backend = byte_counting_backend().await;
     let gateway = gateway_to(backend.url()).await;
     for size in [10usize, 200_000] {
         let body: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
@@ -193,9 +197,7 @@ async fn chunked_request_bodies_arrive_whole_small_and_large() {
 
 #[tokio::test]
 async fn large_body_with_a_length_streams_to_the_backend() {
-    let backend =
-        Upstream::start(|r| async move { reply(200, &format!("got {} bytes", r.body.len())) })
-            .await;
+    let backend = byte_counting_backend().await;
     let gateway = gateway_to(backend.url()).await;
     let body = vec![b'x'; 3 * 1024 * 1024];
     let mut stream = connect(&gateway).await;
@@ -253,12 +255,11 @@ async fn chunked_backend() -> String {
 #[tokio::test]
 async fn chunked_upstream_answer_is_chunked_to_the_client() {
     let gateway = gateway_to(chunked_backend().await).await;
-    let mut stream = connect(&gateway).await;
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let all = read_to_close(&mut stream).await;
+    let all = send_raw(
+        &gateway,
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     let (head, body) = all.split_once("\r\n\r\n").unwrap();
     assert!(
         head.to_lowercase().contains("transfer-encoding: chunked"),
@@ -287,9 +288,7 @@ async fn malformed_and_ambiguous_heads_get_400_and_a_close() {
         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc",
         b"\x16\x03\x01\x02\x00\x01\x00\x01\x03\x03\r\n\r\n",
     ] {
-        let mut stream = connect(&gateway).await;
-        stream.write_all(request).await.unwrap();
-        let all = read_to_close(&mut stream).await;
+        let all = send_raw(&gateway, request).await;
         assert!(all.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{all}");
         assert!(all.contains("\"error\""), "{all}");
     }
@@ -300,14 +299,11 @@ async fn malformed_and_ambiguous_heads_get_400_and_a_close() {
 async fn oversized_head_gets_431() {
     let backend = Upstream::ok("never").await;
     let gateway = gateway_to(backend.url()).await;
-    let mut stream = connect(&gateway).await;
     let head = format!(
         "GET / HTTP/1.1\r\nHost: a\r\nx-big: {}\r\n\r\n",
         "a".repeat(70_000)
     );
-    // The gateway may close before reading it all.
-    let _ = stream.write_all(head.as_bytes()).await;
-    let all = read_to_close(&mut stream).await;
+    let all = send_raw(&gateway, head.as_bytes()).await;
     assert!(all.starts_with("HTTP/1.1 431 "), "{all}");
     assert!(backend.seen().is_empty());
 }
@@ -385,12 +381,11 @@ async fn no_content_answer_loses_a_stray_length() {
     let gateway =
         gateway_to(answering_backend("HTTP/1.1 204 No Content\r\ncontent-length: 7\r\n\r\n").await)
             .await;
-    let mut stream = connect(&gateway).await;
-    stream
-        .write_all(b"DELETE /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let all = read_to_close(&mut stream).await;
+    let all = send_raw(
+        &gateway,
+        b"DELETE /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(all.starts_with("HTTP/1.1 204 No Content\r\n"), "{all}");
     assert!(!all.to_lowercase().contains("content-length"), "{all}");
     assert!(all.ends_with("\r\n\r\n"), "{all}");
@@ -415,9 +410,7 @@ async fn stalled_small_body_is_cut_when_the_drain_time_is_up() {
 
 #[tokio::test]
 async fn client_leaving_mid_upload_is_a_400_not_the_backends_fault() {
-    let backend =
-        Upstream::start(|r| async move { reply(200, &format!("got {} bytes", r.body.len())) })
-            .await;
+    let backend = byte_counting_backend().await;
     let gateway = gateway_to(backend.url()).await;
     let stream = connect(&gateway).await;
     let (mut read, mut write) = stream.into_split();

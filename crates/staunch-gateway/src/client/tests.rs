@@ -336,26 +336,36 @@ async fn request_body_goes_out_with_its_length() {
     assert!(text.ends_with("\r\n\r\npayload"), "{text}");
 }
 
+/// A backend whose first connection meets its second request with
+/// `failure` (the upstream's idle timeout racing the request), answering
+/// `ok` otherwise; with its connection counter and a client for it.
+async fn failing_second_request(failure: Reply) -> (Authority, Arc<AtomicUsize>, UpstreamClient) {
+    let failure = std::sync::Mutex::new(Some(failure));
+    let (backend, accepted) = scripted(move |connection, number, _| {
+        let first_failure = (connection, number) == (0, 1);
+        match first_failure
+            .then(|| failure.lock().unwrap().take())
+            .flatten()
+        {
+            Some(reply) => reply,
+            None => Reply::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()),
+        }
+    })
+    .await;
+    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    (backend, accepted, client)
+}
+
 #[tokio::test]
 async fn idempotent_request_on_a_connection_closed_without_answer_goes_on_a_new_one() {
     // The second request on the first connection meets a close without an
     // answer (the upstream's idle timeout racing the request).
-    let (backend, accepted) = scripted(|connection, number, _| match (connection, number) {
-        (0, 1) => Reply::Close,
-        _ => Reply::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()),
-    })
-    .await;
-    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    let (backend, accepted, client) = failing_second_request(Reply::Close).await;
     assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
     assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
     // A POST is not sent again: the upstream may have acted on it.
-    let (backend, accepted) = scripted(|connection, number, _| match (connection, number) {
-        (0, 1) => Reply::Close,
-        _ => Reply::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()),
-    })
-    .await;
-    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    let (backend, accepted, client) = failing_second_request(Reply::Close).await;
     assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
     let err = send(&client, Method::POST, "/", &backend, b"x")
         .await
@@ -366,12 +376,7 @@ async fn idempotent_request_on_a_connection_closed_without_answer_goes_on_a_new_
 
 #[tokio::test]
 async fn idempotent_request_on_a_connection_reset_without_answer_goes_on_a_new_one() {
-    let (backend, accepted) = scripted(|connection, number, _| match (connection, number) {
-        (0, 1) => Reply::Reset,
-        _ => Reply::Send(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()),
-    })
-    .await;
-    let client = direct_client(Duration::from_secs(5)).for_backend(backend.clone());
+    let (backend, accepted, client) = failing_second_request(Reply::Reset).await;
     assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
     assert_eq!(body_text(get(&client, "/", &backend).await).await, "ok");
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
