@@ -24,6 +24,11 @@
 //! ([`admin::AdminApi`]) serves JSON under `/api/v1`, Prometheus text at
 //! `/metrics`, the OpenAPI document and a dashboard page.
 //!
+//! Both sides of the proxy speak HTTP/1.1 through the gateway's own lean
+//! code rather than a general-purpose library: the proxy listener's server
+//! and the upstream client read and write heads with `httparse` and one
+//! buffer per message, a request runs on its client connection's task (no
+//! task or channel per upstream connection), and bodies stream through.
 //! Proxy connections are served on worker threads, one single-threaded
 //! runtime per core: a client connection and the pooled upstream
 //! connections its requests use stay on one thread. The accept loops, the

@@ -99,7 +99,8 @@ pub(super) async fn exchange(
             let (mut head, body) = done.output.into_parts();
             strip_response_hop_by_hop(&mut head.headers);
             // The client connection speaks HTTP/1.1 whatever the upstream
-            // spoke; hyper adapts it for HTTP/1.0 clients.
+            // spoke; the proxy listener's server adapts the framing for
+            // HTTP/1.0 clients.
             head.version = Version::HTTP_11;
             head.headers.insert(ATTEMPTS, attempts_value(done.attempts));
             if let Some(id) = done.endpoint.id_value() {
