@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
-use http::{Method, Response, Uri};
+use http::{Response, Uri};
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
@@ -46,6 +46,7 @@ pub(crate) use self::response::BadResponse;
 use self::response::BodyKind;
 use crate::h1::chunked::Chunked;
 use crate::h1::decode::{BodyDecoder, Source};
+use crate::h1::message_body::Finish;
 
 /// Errors crossing body and client boundaries.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -156,7 +157,7 @@ impl UpstreamClient {
                 None => self.connect(dial).await?,
             };
             let again = match &body {
-                OutBody::Full(bytes) if reused && is_idempotent(request.method) => {
+                OutBody::Full(bytes) if reused && staunch_http::is_idempotent(request.method) => {
                     Some(OutBody::Full(bytes.clone()))
                 }
                 _ => None,
@@ -193,20 +194,12 @@ impl UpstreamClient {
         });
         let body = match head.body {
             BodyKind::Empty => {
-                if let Some(checkin) = checkin {
-                    if conn.buffer().is_empty() {
-                        checkin.release(conn);
-                    }
-                }
+                checkin.finish(conn);
                 UpstreamBody::empty()
             }
             BodyKind::Length(len) if conn.buffer().len() as u64 >= len => {
                 let whole = conn.buffer().split_to(len as usize).freeze();
-                if let Some(checkin) = checkin {
-                    if conn.buffer().is_empty() {
-                        checkin.release(conn);
-                    }
-                }
+                checkin.finish(conn);
                 UpstreamBody::whole(whole)
             }
             BodyKind::Length(len) => UpstreamBody::reading(conn, BodyDecoder::Length(len), checkin),
@@ -261,15 +254,6 @@ impl Checkin {
     fn release(self, conn: Conn) {
         self.client.pool.checkin(self.key.as_ref(), conn);
     }
-}
-
-/// GET, HEAD, OPTIONS, TRACE, PUT and DELETE: safe to send again when a
-/// reused connection died before answering.
-fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
-    )
 }
 
 /// Why the client got no response.

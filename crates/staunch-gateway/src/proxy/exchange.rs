@@ -3,9 +3,10 @@
 
 use http::header::{CONTENT_LENGTH, EXPECT, HOST};
 use http::request::Parts;
-use http::{HeaderValue, Method, Response, Uri, Version};
+use http::{HeaderValue, Response, Uri, Version};
 use http_body_util::BodyExt;
 use serde_json::json;
+use staunch_http::{is_idempotent, IDEMPOTENCY_KEY};
 use tokio::time::Instant;
 
 use super::Peer;
@@ -18,9 +19,6 @@ use crate::engine::Engine;
 use crate::headers::{strip_request_hop_by_hop, strip_response_hop_by_hop, Forwarded};
 use crate::reply;
 use crate::upstream::Upstream;
-
-/// `Idempotency-Key`: a client that sends it may have its POST repeated.
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// How the request reached the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,14 +115,6 @@ pub(super) async fn exchange(
             reply::attempts_failed(&failed)
         }
     }
-}
-
-/// GET, HEAD, OPTIONS, TRACE, PUT and DELETE may be repeated.
-fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
-    )
 }
 
 fn content_length(value: Option<&HeaderValue>) -> Result<Option<u64>, String> {
