@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::request::{Form, Framing, OutBody, OutRequest};
-use super::response::{parse_head, Head};
+use super::response::{parse_head, BadResponse, Head};
 use super::ClientError;
 use crate::h1::decode::Source;
 
@@ -206,20 +206,8 @@ impl Conn {
                 written = &mut write => return written.map(|()| None).map_err(ClientError::Io),
                 ready = reader.readable(), if read_open => {
                     ready.map_err(ClientError::Io)?;
-                    loop {
-                        read.reserve(READ_CHUNK);
-                        match reader.try_read_buf(read) {
-                            Ok(0) => {
-                                read_open = false;
-                                break;
-                            }
-                            Ok(_) => {}
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                            Err(e) => return Err(ClientError::Io(e)),
-                        }
-                    }
-                    if let Some(mut early) = parse_head(read, to_head).map_err(ClientError::BadResponse)? {
-                        early.keep_alive = false;
+                    read_open = read_ready(reader.as_ref(), read).map_err(ClientError::Io)?;
+                    if let Some(early) = early_head(read, to_head).map_err(ClientError::BadResponse)? {
                         return Ok(Some(early));
                     }
                 }
@@ -231,18 +219,11 @@ impl Conn {
     /// to an upload it refuses) and closed; an answer already received is
     /// returned, on a connection that is not reused.
     fn early_answer(&mut self, to_head: bool, error: ClientError) -> Result<Head, SendFailure> {
-        let mut chunk = [0u8; READ_CHUNK];
-        loop {
-            match self.stream.try_read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => self.read.extend_from_slice(&chunk[..n]),
-            }
-        }
-        match parse_head(&mut self.read, to_head) {
-            Ok(Some(mut head)) => {
-                head.keep_alive = false;
-                Ok(head)
-            }
+        // What the socket holds is all there is to look at: a read error
+        // leaves the sending error to report.
+        let _ = read_ready(&self.stream, &mut self.read);
+        match early_head(&mut self.read, to_head) {
+            Ok(Some(head)) => Ok(head),
             _ => Err(SendFailure::Failed(self.closed_if_silent(error))),
         }
     }
@@ -307,6 +288,30 @@ impl Conn {
         self.read.reserve(at_least);
         self.stream.read_buf(&mut self.read).await
     }
+}
+
+/// Reads what `stream` holds right now into `read`, without waiting;
+/// `Ok(false)` when the upstream closed its side.
+fn read_ready(stream: &TcpStream, read: &mut BytesMut) -> io::Result<bool> {
+    loop {
+        read.reserve(READ_CHUNK);
+        match stream.try_read_buf(read) {
+            Ok(0) => return Ok(false),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A final answer the upstream sent before the request was all sent: the
+/// connection is not reused after it.
+fn early_head(read: &mut BytesMut, to_head: bool) -> Result<Option<Head>, BadResponse> {
+    let head = parse_head(read, to_head)?;
+    Ok(head.map(|mut head| {
+        head.keep_alive = false;
+        head
+    }))
 }
 
 impl Source for Conn {

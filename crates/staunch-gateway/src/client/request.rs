@@ -7,6 +7,7 @@ use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::body::StreamOnce;
+use crate::h1::fields::write_field;
 use crate::headers::Forwarded;
 
 /// One request to send upstream.
@@ -140,13 +141,6 @@ impl OutRequest<'_> {
             }
         }
     }
-}
-
-fn write_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]

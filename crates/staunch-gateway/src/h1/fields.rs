@@ -62,6 +62,14 @@ pub(crate) fn to_map(
     Ok(headers)
 }
 
+/// Appends the field line `name: value` to a head being written.
+pub(crate) fn write_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// What `Content-Length`, `Transfer-Encoding` and `Connection` say.
 #[derive(Debug, Default)]
 pub(crate) struct FramingFields {

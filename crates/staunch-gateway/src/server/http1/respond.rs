@@ -18,6 +18,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 
 use crate::client::ProxyBody;
 use crate::h1::date;
+use crate::h1::fields::write_field;
 
 /// Output is written once this much has gathered.
 const FLUSH_AT: usize = 16 * 1024;
@@ -119,38 +120,31 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
             || name == TRANSFER_ENCODING
             || (name == CONTENT_LENGTH && !keep_length);
         if !ours {
-            field(out, name.as_str().as_bytes(), value.as_bytes());
+            write_field(out, name.as_str().as_bytes(), value.as_bytes());
         }
     }
     if !parts.headers.contains_key(DATE) {
-        field(out, b"date", date::now().as_bytes());
+        write_field(out, b"date", date::now().as_bytes());
     }
     match framing {
         Framing::Length(len) => {
-            field(
+            write_field(
                 out,
                 b"content-length",
                 itoa::Buffer::new().format(len).as_bytes(),
             );
         }
-        Framing::Chunked => field(out, b"transfer-encoding", b"chunked"),
+        Framing::Chunked => write_field(out, b"transfer-encoding", b"chunked"),
         Framing::None | Framing::UntilClose => {}
     }
     // A tunnel's answer says nothing about the connection: it becomes the
     // tunnel.
     if tunnel {
     } else if exchange.close || framing == Framing::UntilClose {
-        field(out, b"connection", b"close");
+        write_field(out, b"connection", b"close");
     } else if exchange.version == Version::HTTP_10 {
-        field(out, b"connection", b"keep-alive");
+        write_field(out, b"connection", b"keep-alive");
     }
-    out.extend_from_slice(b"\r\n");
-}
-
-fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
 }
 
