@@ -139,11 +139,12 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
     }
     // A tunnel's answer says nothing about the connection: it becomes the
     // tunnel.
-    if tunnel {
-    } else if exchange.close || framing == Framing::UntilClose {
-        write_field(out, b"connection", b"close");
-    } else if exchange.version == Version::HTTP_10 {
-        write_field(out, b"connection", b"keep-alive");
+    if !tunnel {
+        if exchange.close || framing == Framing::UntilClose {
+            write_field(out, b"connection", b"close");
+        } else if exchange.version == Version::HTTP_10 {
+            write_field(out, b"connection", b"keep-alive");
+        }
     }
     out.extend_from_slice(b"\r\n");
 }
