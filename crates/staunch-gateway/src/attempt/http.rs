@@ -19,8 +19,9 @@ use crate::headers::Forwarded;
 /// `uri` is absolute (`http://host/path?query`): for forward traffic it is
 /// the client's target; for a reverse route only its path and query are
 /// used, appended to the chosen backend's base path. `headers` are already
-/// cleaned (hop-by-hop and control headers removed); `Host` is set per
-/// endpoint, and `X-Forwarded-*` from [`Outgoing::with_forwarded`].
+/// cleaned (hop-by-hop and control headers removed); a `Host` in them is
+/// ignored (each endpoint gets its own), and `X-Forwarded-*` come from
+/// [`Outgoing::with_forwarded`].
 #[derive(Debug)]
 pub struct Outgoing {
     method: Method,

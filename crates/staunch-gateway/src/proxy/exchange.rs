@@ -47,13 +47,12 @@ pub(super) async fn exchange(
         Err(err) => return reply::bad_control_header(&err),
     };
     let headers = &mut parts.headers;
-    let original_host = headers.get(HOST).cloned();
     strip_request_hop_by_hop(headers);
-    headers.remove(HOST);
     // The gateway already answered `100-continue` by reading the body.
+    // (`Host` stays: the upstream client writes each endpoint's own.)
     headers.remove(EXPECT);
     let forwarded = (mode == Mode::Reverse)
-        .then(|| Forwarded::of(headers, &peer.forwarded_for, original_host.as_ref()));
+        .then(|| Forwarded::of(headers, &peer.forwarded_for, headers.get(HOST)));
     let content_length = match content_length(headers.get(CONTENT_LENGTH)) {
         Ok(len) => len,
         Err(value) => {
