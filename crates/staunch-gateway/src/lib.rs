@@ -62,6 +62,7 @@
 
 pub mod active;
 pub mod admin;
+mod answer;
 pub mod attempt;
 pub mod body;
 pub mod cli;

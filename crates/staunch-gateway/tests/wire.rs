@@ -478,3 +478,68 @@ mod hostile_bytes {
         }
     }
 }
+
+/// A backend that answers every request on a connection with `answer`.
+async fn fixed_answer_backend(answer: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                while !read_head(&mut stream).await.is_empty() {
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn relayed_fields_keep_their_case_and_lose_hops_and_forged_attempt_fields() {
+    let backend = fixed_answer_backend(
+        "HTTP/1.1 200 OK\r\nX-Mixed-Case: Kept\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\
+         X-Staunch-Attempts: 9\r\nx-staunch-endpoint: forged\r\n\
+         Connection: keep-alive, X-Hop\r\nX-Hop: gone\r\nKeep-Alive: timeout=5\r\n\
+         Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok",
+    )
+    .await;
+    let gateway = gateway_to(backend).await;
+    let mut stream = connect(&gateway).await;
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_answers(&mut stream, 1).await.remove(0);
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let lines: Vec<&str> = head.lines().skip(1).collect();
+        let count = |name: &str| {
+            lines
+                .iter()
+                .filter(|l| l.to_lowercase().starts_with(&format!("{name}:")))
+                .count()
+        };
+        assert_eq!(body, "ok");
+        assert!(lines.contains(&"X-Mixed-Case: Kept"), "{head}");
+        assert!(
+            lines.contains(&"Date: Mon, 01 Jan 2024 00:00:00 GMT"),
+            "{head}"
+        );
+        assert_eq!(count("date"), 1, "{head}");
+        assert!(lines.contains(&"x-staunch-attempts: 1"), "{head}");
+        assert!(lines.contains(&"x-staunch-endpoint: b"), "{head}");
+        assert_eq!(count("x-staunch-attempts"), 1, "{head}");
+        assert_eq!(count("x-staunch-endpoint"), 1, "{head}");
+        assert_eq!(count("set-cookie"), 2, "{head}");
+        assert_eq!(count("content-length"), 1, "{head}");
+        for hop in ["x-hop", "keep-alive", "connection"] {
+            assert_eq!(count(hop), 0, "{hop} reached the client: {head}");
+        }
+    }
+}

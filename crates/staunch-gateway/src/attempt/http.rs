@@ -4,12 +4,12 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, Method, Response, StatusCode, Uri};
+use http::{HeaderMap, Method, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 
 use super::{Attempt, AttemptError, AttemptErrorKind};
 use crate::body::RequestBody;
-use crate::client::{OutRequest, UpstreamBody};
+use crate::client::{OutRequest, UpstreamResponse};
 use crate::endpoint::{Endpoint, Via};
 use crate::engine::StatusSet;
 use crate::headers::Forwarded;
@@ -76,7 +76,7 @@ pub async fn attempt_once(
     endpoint: &Endpoint,
     outgoing: &mut Outgoing,
     time_left: Option<Duration>,
-) -> Result<Response<UpstreamBody>, AttemptError> {
+) -> Result<UpstreamResponse, AttemptError> {
     let Some(body) = outgoing.body.for_attempt() else {
         return Err(AttemptError::new(
             AttemptErrorKind::BodyNotReplayable,
@@ -146,7 +146,7 @@ impl HttpAttempt {
 }
 
 impl Attempt for HttpAttempt {
-    type Output = Response<UpstreamBody>;
+    type Output = UpstreamResponse;
 
     fn attempt(
         &mut self,
@@ -156,23 +156,24 @@ impl Attempt for HttpAttempt {
         attempt_once(endpoint, &mut self.outgoing, time_left)
     }
 
-    fn is_retryable(&self, response: &Response<UpstreamBody>) -> bool {
+    fn is_retryable(&self, response: &UpstreamResponse) -> bool {
         self.retry_statuses.contains(response.status().as_u16())
     }
 
-    fn is_endpoint_failure(&self, response: &Response<UpstreamBody>) -> bool {
+    fn is_endpoint_failure(&self, response: &UpstreamResponse) -> bool {
         staunch_http::StatusSet::DEFAULT_BREAKER.contains(response.status().as_u16())
     }
 
-    fn retry_after(&self, response: &Response<UpstreamBody>) -> Option<Duration> {
-        staunch_http::retry_after(response.headers(), SystemTime::now())
+    fn retry_after(&self, response: &UpstreamResponse) -> Option<Duration> {
+        let value = response.fields().get("retry-after")?;
+        staunch_http::parse_retry_after(value, SystemTime::now())
     }
 
-    fn status(&self, response: &Response<UpstreamBody>) -> Option<u16> {
+    fn status(&self, response: &UpstreamResponse) -> Option<u16> {
         Some(response.status().as_u16())
     }
 
-    fn discard(&mut self, response: Response<UpstreamBody>) {
+    fn discard(&mut self, response: UpstreamResponse) {
         let body = Limited::new(response.into_body(), DRAIN_LIMIT);
         tokio::spawn(async move {
             // Read to the end, the connection goes back to the pool; past

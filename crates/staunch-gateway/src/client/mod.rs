@@ -21,6 +21,7 @@ mod conn;
 mod pool;
 mod request;
 mod response;
+mod upstream_response;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -28,9 +29,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::uri::{Authority, Scheme};
-use http::{Response, Uri};
+use http::Uri;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
@@ -44,9 +45,11 @@ use self::request::Form;
 pub(crate) use self::request::{OutBody, OutRequest};
 pub(crate) use self::response::BadResponse;
 use self::response::BodyKind;
+pub use self::upstream_response::UpstreamResponse;
 use crate::h1::chunked::Chunked;
 use crate::h1::decode::{BodyDecoder, Source};
 use crate::h1::message_body::Finish;
+pub use crate::h1::raw_fields::RawFields;
 
 /// Errors crossing body and client boundaries.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -132,7 +135,7 @@ impl UpstreamClient {
         &self,
         request: &OutRequest<'_>,
         mut body: OutBody,
-    ) -> Result<Response<UpstreamBody>, ClientError> {
+    ) -> Result<UpstreamResponse, ClientError> {
         let host;
         let (dial, key) = match &self.0.target {
             Target::Backend(authority) | Target::Proxy(authority) => (authority, None),
@@ -187,7 +190,7 @@ impl UpstreamClient {
         mut conn: Conn,
         head: response::Head,
         key: Option<&Authority>,
-    ) -> Response<UpstreamBody> {
+    ) -> UpstreamResponse {
         let checkin = head.keep_alive.then(|| Checkin {
             client: Arc::clone(&self.0),
             key: key.cloned(),
@@ -198,7 +201,7 @@ impl UpstreamClient {
                 UpstreamBody::empty()
             }
             BodyKind::Length(len) if conn.buffer().len() as u64 >= len => {
-                let whole = conn.buffer().split_to(len as usize).freeze();
+                let whole = take_whole(conn.buffer(), len as usize);
                 checkin.finish(conn);
                 UpstreamBody::whole(whole)
             }
@@ -208,7 +211,7 @@ impl UpstreamClient {
             }
             BodyKind::UntilClose => UpstreamBody::reading(conn, BodyDecoder::UntilClose, None),
         };
-        Response::from_parts(head.parts, body)
+        UpstreamResponse::new(head.status, head.version, head.fields, body)
     }
 
     /// Opens a connection to `authority`.
@@ -236,6 +239,22 @@ impl UpstreamClient {
         self.0.pool.held(host)
     }
 }
+
+/// The first `len` bytes of `buffer`, taken off it. A small body is
+/// copied out, so that the connection's buffer stays its own and the next
+/// read reuses it in place; a large one is split off, sharing the bytes.
+fn take_whole(buffer: &mut BytesMut, len: usize) -> Bytes {
+    if len <= COPY_BODY_UP_TO {
+        let whole = Bytes::copy_from_slice(&buffer[..len]);
+        buffer.advance(len);
+        whole
+    } else {
+        buffer.split_to(len).freeze()
+    }
+}
+
+/// Bodies up to this size that come whole with their head are copied.
+const COPY_BODY_UP_TO: usize = 16 * 1024;
 
 /// Where a connection goes once the body of its last response has been
 /// read: back to its client's pool, under its host for a direct client.

@@ -1,18 +1,14 @@
 //! Reading an upstream's response head: parsed with `httparse` from the
-//! connection's read buffer, header values shared with that buffer rather
-//! than copied, and the body's delimitation decided (RFC 9112 §6.3).
+//! connection's read buffer, its end-to-end fields kept as they came
+//! ([`RawFields`]), and the body's delimitation decided (RFC 9112 §6.3).
 
 use std::mem::MaybeUninit;
 
-use bytes::BytesMut;
-use http::response::Parts;
-use http::{Response, StatusCode, Version};
+use bytes::{Buf, Bytes, BytesMut};
+use http::{StatusCode, Version};
 
-use crate::h1::fields::{record_spans, to_map, FramingFields, MAX_FIELDS};
-
-/// Header fields the gateway adds to each forwarded answer
-/// (`X-Staunch-Attempts`, `X-Staunch-Endpoint`).
-const ADDED_BY_GATEWAY: usize = 2;
+use crate::h1::fields::{FramingFields, Span, MAX_FIELDS};
+use crate::h1::raw_fields::{is_hop_by_hop_response, listed_in_connection, RawFields};
 
 /// The longest response head accepted (large `Set-Cookie` and
 /// `Content-Security-Policy` fields make some heads long).
@@ -34,7 +30,11 @@ pub(crate) enum BodyKind {
 /// A parsed response head.
 #[derive(Debug)]
 pub(crate) struct Head {
-    pub(crate) parts: Parts,
+    pub(crate) status: StatusCode,
+    pub(crate) version: Version,
+    /// The end-to-end fields: hop-by-hop ones (RFC 9110 §7.6.1) are left
+    /// out.
+    pub(crate) fields: RawFields,
     pub(crate) body: BodyKind,
     /// Whether the connection may carry another request once the body
     /// has been read.
@@ -92,26 +92,44 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
             continue;
         }
         let status = StatusCode::from_u16(code).map_err(|_| bad(format!("status {code}")))?;
-        let mut spans = [[0u32; 4]; MAX_FIELDS];
-        let count = record_spans(buf.as_ptr(), response.headers, &mut spans);
-        let block = buf.split_to(len).freeze();
-        // Room for the fields the gateway adds to every answer, so that
-        // adding them does not grow the map.
+        let base = buf.as_ptr() as usize;
         let mut framing = FramingFields::default();
-        let headers = to_map(&spans[..count], &block, ADDED_BY_GATEWAY, |name, value| {
-            framing.see(name, value)
-        })
-        .map_err(BadResponse)?;
+        let mut kept: Vec<Span> = Vec::with_capacity(response.headers.len());
+        for field in response.headers.iter() {
+            let name = field.name.as_bytes();
+            framing.see(name, field.value).map_err(BadResponse)?;
+            if !is_hop_by_hop_response(name) {
+                let name_start = (name.as_ptr() as usize - base) as u32;
+                let value_start = (field.value.as_ptr() as usize - base) as u32;
+                kept.push([
+                    name_start,
+                    name_start + name.len() as u32,
+                    value_start,
+                    value_start + field.value.len() as u32,
+                ]);
+            }
+        }
+        if framing.names_fields {
+            let all = response
+                .headers
+                .iter()
+                .map(|f| (f.name.as_bytes(), f.value));
+            kept.retain(|&[start, end, ..]| {
+                !listed_in_connection(all.clone(), &buf[start as usize..end as usize])
+            });
+        }
+        // The head is copied out rather than split off: the connection's
+        // buffer stays its own, to be reused in place by the next read.
+        let fields = RawFields::new(Bytes::copy_from_slice(&buf[..len]), kept);
+        buf.advance(len);
         let (body, framing_closes) = body_kind(&framing, status, to_head);
         let keep_alive = !framing_closes
             && !framing.close
             && (version == Version::HTTP_11 || framing.keep_alive);
-        let mut parts = Response::new(()).into_parts().0;
-        parts.status = status;
-        parts.version = version;
-        parts.headers = headers;
         return Ok(Some(Head {
-            parts,
+            status,
+            version,
+            fields,
             body,
             keep_alive,
         }));
@@ -154,10 +172,10 @@ mod tests {
             &b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nX-A: 1\r\nx-a: 2\r\ncontent-length: 4\r\n\r\nbody"[..],
         );
         let head = parse_head(&mut buf, false).unwrap().unwrap();
-        assert_eq!(head.parts.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(head.parts.headers["retry-after"], "1");
-        let values: Vec<_> = head.parts.headers.get_all("x-a").iter().collect();
-        assert_eq!(values, ["1", "2"]);
+        assert_eq!(head.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(head.fields.get("retry-after"), Some(&b"1"[..]));
+        let values: Vec<_> = head.fields.get_all("x-a").collect();
+        assert_eq!(values, [b"1", b"2"]);
         assert_eq!(head.body, BodyKind::Length(4));
         assert!(head.keep_alive);
         assert_eq!(&buf[..], b"body");
@@ -174,8 +192,24 @@ mod tests {
     fn informational_heads_are_skipped() {
         let head =
             complete("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
-        assert_eq!(head.parts.status, StatusCode::OK);
+        assert_eq!(head.status, StatusCode::OK);
         assert_eq!(head.body, BodyKind::Empty);
+    }
+
+    #[test]
+    fn hop_by_hop_fields_are_left_out_and_the_rest_kept_as_they_came() {
+        let head = complete(
+            "HTTP/1.1 200 OK\r\nX-Trace: 1\r\nConnection: keep-alive, x-trace\r\n\
+             Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nProxy-Authenticate: Basic\r\n\
+             Content-Type: text/plain\r\nUpgrade: h2c\r\nVary: a\r\n\r\n",
+        );
+        let kept: Vec<_> = head.fields.iter().collect();
+        assert_eq!(
+            kept,
+            [(&b"Content-Type"[..], &b"text/plain"[..]), (b"Vary", b"a")]
+        );
+        assert_eq!(head.body, BodyKind::Chunked);
+        assert!(head.keep_alive);
     }
 
     #[test]

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::Authority;
-use http::{HeaderMap, Method, Response, Uri};
+use http::{HeaderMap, Method, Uri};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{
-    direct_client, proxied_client, ClientError, OutBody, OutRequest, UpstreamBody, UpstreamClient,
+    direct_client, proxied_client, ClientError, OutBody, OutRequest, UpstreamClient,
+    UpstreamResponse,
 };
 
 /// A server answering every request with its request line as the body.
@@ -73,7 +74,7 @@ async fn send(
     uri: &str,
     host: &Authority,
     body: &'static [u8],
-) -> Result<Response<UpstreamBody>, ClientError> {
+) -> Result<UpstreamResponse, ClientError> {
     let uri: Uri = uri.parse().unwrap();
     let headers = HeaderMap::new();
     let request = OutRequest {
@@ -90,11 +91,11 @@ async fn send(
         .await
 }
 
-async fn get(client: &UpstreamClient, uri: &str, host: &Authority) -> Response<UpstreamBody> {
+async fn get(client: &UpstreamClient, uri: &str, host: &Authority) -> UpstreamResponse {
     send(client, Method::GET, uri, host, b"").await.unwrap()
 }
 
-async fn body_text(response: Response<UpstreamBody>) -> String {
+async fn body_text(response: UpstreamResponse) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }

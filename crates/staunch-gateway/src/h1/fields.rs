@@ -3,7 +3,6 @@
 //! the connection read on the way.
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The most header fields accepted in a head.
@@ -81,46 +80,74 @@ pub(crate) struct FramingFields {
     pub(crate) close: bool,
     /// `Connection: keep-alive`.
     pub(crate) keep_alive: bool,
+    /// `Connection` lists an option other than those two: a field the
+    /// message's sender meant for this hop only.
+    pub(crate) names_fields: bool,
 }
 
 impl FramingFields {
-    /// Takes note of one field; a malformed or conflicting length is an
-    /// error.
+    /// Takes note of one field, `name` in any case; a malformed or
+    /// conflicting length is an error.
     #[inline]
-    pub(crate) fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), String> {
-        if *name == CONTENT_LENGTH {
-            if let Some(length) = plain_length(value.as_bytes()) {
-                return self.set_length(length);
+    pub(crate) fn see(&mut self, name: &[u8], value: &[u8]) -> Result<(), String> {
+        match name.len() {
+            14 if name.eq_ignore_ascii_case(b"content-length") => self.see_length(value),
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                self.see_transfer_encoding(value);
+                Ok(())
             }
-            for item in value.to_str().unwrap_or("x").split(',') {
-                let item = item.trim();
-                let parsed: u64 = item
-                    .parse()
-                    .ok()
-                    .filter(|_| !item.starts_with('+'))
-                    .ok_or_else(|| format!("invalid Content-Length {item:?}"))?;
-                self.set_length(parsed)?;
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                self.see_connection(value);
+                Ok(())
             }
-        } else if *name == TRANSFER_ENCODING {
-            let last = value
-                .to_str()
-                .unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .rfind(|coding| !coding.is_empty());
-            // A later field's codings come after an earlier one's.
-            if let Some(coding) = last {
-                self.transfer_encoding = Some(coding.eq_ignore_ascii_case("chunked"));
-            } else if self.transfer_encoding.is_none() {
-                self.transfer_encoding = Some(false);
-            }
-        } else if *name == CONNECTION {
-            for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
-                self.close |= token.eq_ignore_ascii_case("close");
-                self.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
-            }
+            _ => Ok(()),
+        }
+    }
+
+    fn see_length(&mut self, value: &[u8]) -> Result<(), String> {
+        if let Some(length) = plain_length(value) {
+            return self.set_length(length);
+        }
+        for item in std::str::from_utf8(value).unwrap_or("x").split(',') {
+            let item = item.trim();
+            let parsed: u64 = item
+                .parse()
+                .ok()
+                .filter(|_| !item.starts_with('+'))
+                .ok_or_else(|| format!("invalid Content-Length {item:?}"))?;
+            self.set_length(parsed)?;
         }
         Ok(())
+    }
+
+    fn see_transfer_encoding(&mut self, value: &[u8]) {
+        let last = std::str::from_utf8(value)
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .rfind(|coding| !coding.is_empty());
+        // A later field's codings come after an earlier one's.
+        if let Some(coding) = last {
+            self.transfer_encoding = Some(coding.eq_ignore_ascii_case("chunked"));
+        } else if self.transfer_encoding.is_none() {
+            self.transfer_encoding = Some(false);
+        }
+    }
+
+    fn see_connection(&mut self, value: &[u8]) {
+        for token in std::str::from_utf8(value)
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+        {
+            if token.eq_ignore_ascii_case("close") {
+                self.close = true;
+            } else if token.eq_ignore_ascii_case("keep-alive") {
+                self.keep_alive = true;
+            } else if !token.is_empty() {
+                self.names_fields = true;
+            }
+        }
     }
 
     fn set_length(&mut self, length: u64) -> Result<(), String> {
@@ -153,7 +180,7 @@ mod tests {
 
     fn length_of(text: &str) -> Result<Option<u64>, String> {
         let mut fields = FramingFields::default();
-        fields.see(&CONTENT_LENGTH, &HeaderValue::from_str(text).unwrap())?;
+        fields.see(b"Content-Length", text.as_bytes())?;
         Ok(fields.length)
     }
 

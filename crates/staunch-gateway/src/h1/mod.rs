@@ -6,4 +6,5 @@ pub(crate) mod date;
 pub(crate) mod decode;
 pub(crate) mod fields;
 pub(crate) mod message_body;
+pub(crate) mod raw_fields;
 pub(crate) mod reader;

@@ -3,20 +3,19 @@
 
 use http::header::{CONTENT_LENGTH, EXPECT, HOST};
 use http::request::Parts;
-use http::{HeaderValue, Response, Uri, Version};
-use http_body_util::BodyExt;
+use http::{HeaderValue, Uri};
 use serde_json::json;
 use staunch_http::{is_idempotent, IDEMPOTENCY_KEY};
 use tokio::time::Instant;
 
 use super::Peer;
+use crate::answer::{Answer, Relayed};
 use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
 use crate::body::ClientBody;
 use crate::body::RequestBody;
-use crate::client::ProxyBody;
-use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
+use crate::control::{attempts_value, Control};
 use crate::engine::Engine;
-use crate::headers::{strip_request_hop_by_hop, strip_response_hop_by_hop, Forwarded};
+use crate::headers::{strip_request_hop_by_hop, Forwarded};
 use crate::reply;
 use crate::upstream::Upstream;
 
@@ -41,10 +40,10 @@ pub(super) async fn exchange(
     max_replay_body: u64,
     peer: &Peer,
     mode: Mode,
-) -> Response<ProxyBody> {
+) -> Answer {
     let control = match Control::take_from(&mut parts.headers) {
         Ok(control) => control,
-        Err(err) => return reply::bad_control_header(&err),
+        Err(err) => return reply::bad_control_header(&err).into(),
     };
     let headers = &mut parts.headers;
     strip_request_hop_by_hop(headers);
@@ -56,7 +55,7 @@ pub(super) async fn exchange(
     let content_length = match content_length(headers.get(CONTENT_LENGTH)) {
         Ok(len) => len,
         Err(value) => {
-            return reply::bad_request("invalid Content-Length", json!({ "value": value }));
+            return reply::bad_request("invalid Content-Length", json!({ "value": value })).into();
         }
     };
     let idempotent = is_idempotent(&parts.method)
@@ -69,6 +68,7 @@ pub(super) async fn exchange(
                 "could not read the request body",
                 json!({ "cause": err.to_string() }),
             )
+            .into()
         }
     };
     let policy = engine.policy();
@@ -92,26 +92,18 @@ pub(super) async fn exchange(
     }
     let mut attempt = HttpAttempt::new(outgoing, policy.retry_statuses());
     match run_attempts(engine, upstream, &limits, &mut attempt).await {
-        Ok(done) => {
-            let (mut head, body) = done.output.into_parts();
-            strip_response_hop_by_hop(&mut head.headers);
-            // The client connection speaks HTTP/1.1 whatever the upstream
-            // spoke; the proxy listener's server adapts the framing for
-            // HTTP/1.0 clients.
-            head.version = Version::HTTP_11;
-            head.headers.insert(ATTEMPTS, attempts_value(done.attempts));
-            if let Some(id) = done.endpoint.id_value() {
-                head.headers.insert(ENDPOINT, id.clone());
-            }
-            Response::from_parts(head, body.boxed_unsync())
-        }
+        Ok(done) => Answer::Relayed(Relayed {
+            response: done.output,
+            attempts: attempts_value(done.attempts),
+            endpoint: done.endpoint.id_value().cloned(),
+        }),
         Err(failed) => {
             tracing::warn!(
                 attempts = failed.attempts,
                 error = failed.last_error().map(tracing::field::display),
                 "request failed on every attempt"
             );
-            reply::attempts_failed(&failed)
+            reply::attempts_failed(&failed).into()
         }
     }
 }

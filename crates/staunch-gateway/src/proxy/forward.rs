@@ -2,15 +2,15 @@
 //! to its own target, directly or through the upstream proxy pool.
 
 use http::uri::Scheme;
-use http::{Request, Response};
+use http::Request;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
 use super::own::refuse_own_listener;
 use super::Peer;
 use crate::active::ActiveConfig;
+use crate::answer::Answer;
 use crate::body::ClientBody;
-use crate::client::ProxyBody;
 use crate::engine::Engine;
 use crate::reply;
 
@@ -20,13 +20,14 @@ pub(super) async fn handle(
     active: &ActiveConfig,
     request: Request<ClientBody>,
     peer: &Peer,
-) -> Response<ProxyBody> {
+) -> Answer {
     let target = request.uri().clone();
     if target.scheme() != Some(&Scheme::HTTP) {
         return reply::bad_request(
             "only http:// targets are forwarded; use CONNECT for https",
             json!({ "scheme": target.scheme_str() }),
-        );
+        )
+        .into();
     }
     match target.authority() {
         Some(a) if !a.host().is_empty() && !a.as_str().contains('@') => {}
@@ -35,14 +36,15 @@ pub(super) async fn handle(
                 "the target needs a host and no credentials",
                 json!({ "target": target.host() }),
             )
+            .into()
         }
     }
     if let Some(authority) = target.authority() {
         if let Some(refused) = refuse_own_listener(authority, 80, active.settings()) {
-            return refused;
+            return refused.into();
         }
     }
-    let (parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts().into();
     exchange(
         engine,
         parts,

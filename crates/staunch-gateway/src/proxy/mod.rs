@@ -16,11 +16,11 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{HeaderValue, Method, Request, Response};
+use http::{HeaderValue, Method, Request};
 use serde_json::json;
 
+use crate::answer::Answer;
 use crate::body::ClientBody;
-use crate::client::ProxyBody;
 use crate::headers::ip_value;
 use crate::reply;
 use crate::server::Shared;
@@ -47,10 +47,10 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
     request: Request<ClientBody>,
     peer: &Peer,
-) -> Result<Response<ProxyBody>, Infallible> {
+) -> Result<Answer, Infallible> {
     let active = shared.active();
     let response = if request.method() == Method::CONNECT {
-        connect::handle(&shared, &active, request).await
+        connect::handle(&shared, &active, request).await.into()
     } else if request.uri().scheme().is_some() {
         forward::handle(shared.engine(), &active, request, peer).await
     } else if request.uri().path().starts_with('/') {
@@ -60,6 +60,7 @@ pub(crate) async fn handle(
             "request target must be absolute (forward proxy) or a path (reverse route)",
             json!({ "target": request.uri().to_string() }),
         )
+        .into()
     };
     Ok(response)
 }

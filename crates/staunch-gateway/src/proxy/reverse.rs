@@ -1,14 +1,14 @@
 //! Reverse proxying of origin-form requests to the best-matching route.
 
 use http::header::HOST;
-use http::{Request, Response, StatusCode};
+use http::{Request, StatusCode};
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
 use super::Peer;
 use crate::active::ActiveConfig;
+use crate::answer::Answer;
 use crate::body::ClientBody;
-use crate::client::ProxyBody;
 use crate::engine::Engine;
 use crate::reply;
 
@@ -18,7 +18,7 @@ pub(super) async fn handle(
     active: &ActiveConfig,
     request: Request<ClientBody>,
     peer: &Peer,
-) -> Response<ProxyBody> {
+) -> Answer {
     let host = request
         .headers()
         .get(HOST)
@@ -31,7 +31,8 @@ pub(super) async fn handle(
             "no_route",
             "no route matches this host and path",
             json!({ "host": host, "path": path }),
-        );
+        )
+        .into();
     };
     let target = request.uri().clone();
     let (parts, body) = request.into_parts();

@@ -129,7 +129,7 @@ impl RequestFields {
         } else if *name == EXPECT {
             self.expect_continue = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
         }
-        self.framing.see(name, value)
+        self.framing.see(name.as_str().as_bytes(), value.as_bytes())
     }
 
     /// RFC 9112 §6.3 for requests: `chunked` last, or a length, or none.

@@ -299,7 +299,7 @@ async fn refuse(write: &mut OwnedWriteHalf, out: &mut Vec<u8>, err: HeadError) {
         version: http::Version::HTTP_11,
         close: true,
     };
-    let _ = write_response(write, out, response, exchange).await;
+    let _ = write_response(write, out, response.into(), exchange).await;
 }
 
 /// Gives the connection to the tunnel waiting on `sender`.

@@ -8,15 +8,17 @@ use std::io::{self, Write as _};
 use std::pin::pin;
 use std::task::Poll;
 
+use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
-use http::response::Parts;
-use http::{Response, StatusCode, Version};
+use http::{HeaderMap, StatusCode, Version};
 use http_body::Body;
 use http_body_util::BodyExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 
-use crate::client::ProxyBody;
+use crate::answer::Answer;
+use crate::client::{BoxError, RawFields};
+use crate::control::{ATTEMPTS, ENDPOINT};
 use crate::h1::date;
 use crate::h1::fields::write_field;
 
@@ -57,20 +59,44 @@ enum Framing {
     UntilClose,
 }
 
-/// Writes `response` to `out` and `write`.
+/// Writes `answer` to `out` and `write`.
 pub(crate) async fn write_response(
     write: &mut OwnedWriteHalf,
     out: &mut Vec<u8>,
-    response: Response<ProxyBody>,
+    answer: Answer,
     exchange: Exchange,
 ) -> io::Result<Written> {
-    let (parts, body) = response.into_parts();
-    let framing = framing(&parts, &body, exchange);
     out.clear();
-    write_head(out, &parts, framing, exchange);
-    let result = match framing {
-        Framing::None => write.write_all(out).await,
-        _ => write_body(write, out, body, framing).await,
+    let (result, framing) = match answer {
+        Answer::Made(response) => {
+            let (parts, body) = response.into_parts();
+            let framing = framing(parts.status, &body, exchange);
+            write_status_line(out, parts.status);
+            let has_date = write_made_fields(
+                out,
+                &parts.headers,
+                keep_length(parts.status, framing, exchange),
+            );
+            write_own_fields(out, has_date, parts.status, framing, exchange);
+            (write_body(write, out, body, framing).await, framing)
+        }
+        Answer::Relayed(relayed) => {
+            let (status, fields, body) = relayed.response.into_parts();
+            let framing = framing(status, &body, exchange);
+            write_status_line(out, status);
+            let has_date =
+                write_relayed_fields(out, &fields, keep_length(status, framing, exchange));
+            write_field(
+                out,
+                ATTEMPTS.as_str().as_bytes(),
+                relayed.attempts.as_bytes(),
+            );
+            if let Some(endpoint) = &relayed.endpoint {
+                write_field(out, ENDPOINT.as_str().as_bytes(), endpoint.as_bytes());
+            }
+            write_own_fields(out, has_date, status, framing, exchange);
+            (write_body(write, out, body, framing).await, framing)
+        }
     };
     out.clear();
     if out.capacity() > KEEP_BUFFER {
@@ -84,8 +110,7 @@ pub(crate) async fn write_response(
     })
 }
 
-fn framing(parts: &Parts, body: &ProxyBody, exchange: Exchange) -> Framing {
-    let status = parts.status;
+fn framing(status: StatusCode, body: &impl Body, exchange: Exchange) -> Framing {
     let bodiless = exchange.head
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
@@ -102,20 +127,26 @@ fn framing(parts: &Parts, body: &ProxyBody, exchange: Exchange) -> Framing {
     }
 }
 
-fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exchange) {
+/// Whether the answer keeps the `Content-Length` it has: the answer to
+/// HEAD and a 304 keep the length the upstream gave (the size of what a
+/// GET would have returned); 1xx, 204 and a 2xx to CONNECT must not carry
+/// one (RFC 9110 §8.6); any other answer is delimited by the gateway.
+fn keep_length(status: StatusCode, framing: Framing, exchange: Exchange) -> bool {
+    framing == Framing::None && (exchange.head || status == StatusCode::NOT_MODIFIED)
+}
+
+fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
     out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(parts.status.as_str().as_bytes());
+    out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(parts.status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    // The answer to HEAD and a 304 keep the length the upstream gave (the
-    // size of what a GET would have returned); 1xx, 204 and a 2xx to
-    // CONNECT must not carry one (RFC 9110 §8.6); any other answer is
-    // delimited by the gateway.
-    let keep_length =
-        framing == Framing::None && (exchange.head || parts.status == StatusCode::NOT_MODIFIED);
-    let tunnel = exchange.connect && parts.status.is_success();
-    for (name, value) in &parts.headers {
+}
+
+/// Writes the fields of an answer the gateway made, but those that frame
+/// it; returns whether it has a `Date`.
+fn write_made_fields(out: &mut Vec<u8>, headers: &HeaderMap, keep_length: bool) -> bool {
+    for (name, value) in headers {
         let ours = name == CONNECTION
             || name == TRANSFER_ENCODING
             || (name == CONTENT_LENGTH && !keep_length);
@@ -123,7 +154,43 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
             write_field(out, name.as_str().as_bytes(), value.as_bytes());
         }
     }
-    if !parts.headers.contains_key(DATE) {
+    headers.contains_key(DATE)
+}
+
+/// Writes a relayed answer's fields as they came, but its length (unless
+/// kept) and any `X-Staunch-Attempts` or `X-Staunch-Endpoint` (the
+/// gateway's own replace them); returns whether it has a `Date`.
+fn write_relayed_fields(out: &mut Vec<u8>, fields: &RawFields, keep_length: bool) -> bool {
+    let mut has_date = false;
+    for (name, value) in fields.iter() {
+        let skip = match name.len() {
+            4 => {
+                has_date |= name.eq_ignore_ascii_case(b"date");
+                false
+            }
+            14 => !keep_length && name.eq_ignore_ascii_case(b"content-length"),
+            18 => {
+                name.eq_ignore_ascii_case(ATTEMPTS.as_str().as_bytes())
+                    || name.eq_ignore_ascii_case(ENDPOINT.as_str().as_bytes())
+            }
+            _ => false,
+        };
+        if !skip {
+            write_field(out, name, value);
+        }
+    }
+    has_date
+}
+
+/// Writes the fields the gateway sets itself, and the end of the head.
+fn write_own_fields(
+    out: &mut Vec<u8>,
+    has_date: bool,
+    status: StatusCode,
+    framing: Framing,
+    exchange: Exchange,
+) {
+    if !has_date {
         write_field(out, b"date", date::now().as_bytes());
     }
     match framing {
@@ -139,6 +206,7 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
     }
     // A tunnel's answer says nothing about the connection: it becomes the
     // tunnel.
+    let tunnel = exchange.connect && status.is_success();
     if !tunnel {
         if exchange.close || framing == Framing::UntilClose {
             write_field(out, b"connection", b"close");
@@ -153,12 +221,18 @@ fn write_head(out: &mut Vec<u8>, parts: &Parts, framing: Framing, exchange: Exch
 /// at once joins what is gathered; before waiting for one that is not,
 /// what was gathered goes out, so the client sees the head (and the body
 /// so far) without waiting for the upstream.
-async fn write_body(
+async fn write_body<B>(
     write: &mut OwnedWriteHalf,
     out: &mut Vec<u8>,
-    mut body: ProxyBody,
+    mut body: B,
     framing: Framing,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    B: Body<Data = Bytes, Error = BoxError> + Unpin,
+{
+    if framing == Framing::None {
+        return write.write_all(out).await;
+    }
     let chunked = framing == Framing::Chunked;
     let mut left = match framing {
         Framing::Length(len) => len,
