@@ -10,8 +10,9 @@ use crate::client::{ProxyBody, UpstreamResponse};
 pub(crate) enum Answer {
     /// Made by the gateway: an error, a tunnel's opening, a JSON reply.
     Made(Response<ProxyBody>),
-    /// An upstream's answer.
-    Relayed(Relayed),
+    /// An upstream's answer (boxed: it is moved through several futures,
+    /// and a pointer moves cheaper than the whole answer).
+    Relayed(Box<Relayed>),
 }
 
 /// An upstream's answer with what the gateway adds to it.

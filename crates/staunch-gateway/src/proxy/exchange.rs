@@ -92,11 +92,11 @@ pub(super) async fn exchange(
     }
     let mut attempt = HttpAttempt::new(outgoing, policy.retry_statuses());
     match run_attempts(engine, upstream, &limits, &mut attempt).await {
-        Ok(done) => Answer::Relayed(Relayed {
+        Ok(done) => Answer::Relayed(Box::new(Relayed {
             response: done.output,
             attempts: attempts_value(done.attempts),
             endpoint: done.endpoint.id_value().cloned(),
-        }),
+        })),
         Err(failed) => {
             tracing::warn!(
                 attempts = failed.attempts,

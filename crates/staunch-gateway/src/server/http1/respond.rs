@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 
-use crate::answer::Answer;
+use crate::answer::{Answer, Relayed};
 use crate::client::{BoxError, RawFields};
 use crate::control::{ATTEMPTS, ENDPOINT};
 use crate::h1::date;
@@ -81,7 +81,12 @@ pub(crate) async fn write_response(
             (write_body(write, out, body, framing).await, framing)
         }
         Answer::Relayed(relayed) => {
-            let (status, fields, body) = relayed.response.into_parts();
+            let Relayed {
+                response,
+                attempts,
+                endpoint,
+            } = *relayed;
+            let (status, fields, body) = response.into_parts();
             let framing = framing(status, &body, exchange);
             write_status_line(out, status);
             let has_date =
@@ -89,9 +94,9 @@ pub(crate) async fn write_response(
             write_field(
                 out,
                 ATTEMPTS.as_str().as_bytes(),
-                relayed.attempts.as_bytes(),
+                attempts.as_bytes(),
             );
-            if let Some(endpoint) = &relayed.endpoint {
+            if let Some(endpoint) = &endpoint {
                 write_field(out, ENDPOINT.as_str().as_bytes(), endpoint.as_bytes());
             }
             write_own_fields(out, has_date, status, framing, exchange);
