@@ -266,3 +266,56 @@ fn failovers_count_only_retries_that_went_ahead() {
         assert_eq!(run.failovers(), want, "budget denied: {}", want == 0);
     }
 }
+
+#[test]
+fn call_times_are_the_last_attempts_unless_a_wait_came_after_it() {
+    let rig = rig(2, 100);
+    let sink = Arc::new(Recorder::default());
+    let failover = rig
+        .builder()
+        .with_strategy(RoundRobin::new())
+        .with_failover_delay(Duration::from_millis(5))
+        .with_sink(Arc::clone(&sink))
+        .build()
+        .unwrap();
+    let clock = rig.clock.clone();
+    // Ends on its first attempt: the call ends when the attempt does.
+    let ok = failover
+        .call(&RetryPolicy::default(), |_| {
+            clock.advance(Duration::from_millis(20));
+            Ok::<_, &str>(())
+        })
+        .run();
+    assert!(ok.is_ok());
+    // Fails, waits 5 ms, then finds every endpoint open: the wait counts.
+    let registry = rig.registry.clone();
+    let failed = failover
+        .call(&RetryPolicy::default(), |_| {
+            clock.advance(Duration::from_millis(20));
+            Err::<(), _>("503")
+        })
+        .sleeper(|d: Duration| {
+            clock.advance(d);
+            registry.isolate("ep-0");
+            registry.isolate("ep-1");
+        })
+        .run();
+    assert!(matches!(
+        failed.unwrap_err().reason(),
+        StopReason::AllUnavailable { .. }
+    ));
+    let attempts = sink.attempts.lock().unwrap().clone();
+    let calls = sink.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].duration, Duration::from_millis(20));
+    assert_eq!(calls[0].at, attempts[0].at);
+    assert_eq!(calls[1].duration, Duration::from_millis(25));
+    let first_try = attempts
+        .iter()
+        .find(|a| a.call_id == calls[1].call_id && a.attempt == 1)
+        .unwrap();
+    assert_eq!(
+        calls[1].at.duration_since(first_try.at).unwrap(),
+        Duration::from_millis(5)
+    );
+}

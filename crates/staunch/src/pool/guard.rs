@@ -35,9 +35,20 @@ pub struct InFlight<A> {
 
 impl<A> InFlight<A> {
     pub(crate) fn start(entry: Arc<EndpointEntry<A>>) -> Self {
-        entry.stats().start();
         let started = entry.clock().now();
+        Self::start_at(entry, started)
+    }
+
+    /// An attempt that began at `started`, read from the entry's clock by
+    /// the caller (which needed the time anyway).
+    pub(crate) fn start_at(entry: Arc<EndpointEntry<A>>, started: Instant) -> Self {
+        entry.stats().start();
         Self { entry, started }
+    }
+
+    /// When the attempt began, on the pool's clock.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
     }
 
     /// The endpoint this attempt runs on.

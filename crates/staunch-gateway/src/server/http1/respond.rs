@@ -91,11 +91,7 @@ pub(crate) async fn write_response(
             write_status_line(out, status);
             let has_date =
                 write_relayed_fields(out, &fields, keep_length(status, framing, exchange));
-            write_field(
-                out,
-                ATTEMPTS.as_str().as_bytes(),
-                attempts.as_bytes(),
-            );
+            write_field(out, ATTEMPTS.as_str().as_bytes(), attempts.as_bytes());
             if let Some(endpoint) = &endpoint {
                 write_field(out, ENDPOINT.as_str().as_bytes(), endpoint.as_bytes());
             }

@@ -196,7 +196,7 @@ where
             return None;
         }
     }
-    let (permit, guard) = try_begin(shared, selected.entry())?;
+    let (permit, guard) = try_begin(shared, selected.entry(), shared.pool.clock().now())?;
     ctx.exclude(Arc::clone(selected.entry().shared_id()));
     tracing::debug!(
         call_id = env.call_id,

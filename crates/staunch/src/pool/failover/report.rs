@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::failover::Shared;
 use super::health::next_probe_in;
@@ -27,9 +27,10 @@ pub(crate) fn unavailable<A>(shared: &Shared<A>) -> StopReason {
 pub(crate) fn try_begin<A>(
     shared: &Shared<A>,
     entry: &Arc<EndpointEntry<A>>,
+    now: Instant,
 ) -> Option<(OwnedPermit, InFlight<A>)> {
     let permit = shared.registry.get(entry.id()).try_acquire_owned().ok()?;
-    Some((permit, entry.begin()))
+    Some((permit, InFlight::start_at(Arc::clone(entry), now)))
 }
 
 /// How a finished attempt is recorded.
@@ -38,6 +39,8 @@ pub(crate) struct Settled {
     pub(crate) outcome: AttemptOutcome,
     pub(crate) failed: bool,
     pub(crate) latency: Duration,
+    /// When the attempt ended, on the pool's clock.
+    pub(crate) ended: Instant,
 }
 
 /// Records an attempt's outcome on the endpoint's statistics and breaker.
@@ -55,6 +58,7 @@ pub(crate) fn settle<A>(
     breaker: Option<Outcome>,
 ) -> Settled {
     let failed = timed_out || verdict.is_retry();
+    let started = guard.started();
     let latency = match (failed, error) {
         (false, _) => guard.success(),
         (true, _) if timed_out => guard.failure(&"the attempt timed out"),
@@ -77,6 +81,7 @@ pub(crate) fn settle<A>(
         outcome,
         failed,
         latency,
+        ended: started + latency,
     }
 }
 
@@ -90,9 +95,12 @@ pub(crate) struct AttemptReport<'e> {
     pub(crate) latency: Duration,
 }
 
-/// Sends an attempt record to the sink, if there is one.
-pub(crate) fn emit_attempt<A>(shared: &Shared<A>, report: AttemptReport<'_>) {
-    let Some(sink) = &shared.sink else { return };
+/// Sends an attempt record to the sink, if there is one; returns the wall
+/// time it was recorded at.
+pub(crate) fn emit_attempt<A>(shared: &Shared<A>, report: AttemptReport<'_>) -> Option<SystemTime> {
+    let Some(sink) = &shared.sink else {
+        return None;
+    };
     let at = shared.pool.clock().system_now();
     let mut record = AttemptRecord::new(report.call_id, report.attempt, report.outcome, at)
         .with_delay_before(report.delay_before)
@@ -101,6 +109,7 @@ pub(crate) fn emit_attempt<A>(shared: &Shared<A>, report: AttemptReport<'_>) {
         record = record.with_endpoint(Arc::clone(endpoint));
     }
     sink.record_attempt(&record);
+    Some(at)
 }
 
 /// The call outcome for the metrics of a call that stopped for `stop`.

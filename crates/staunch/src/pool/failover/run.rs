@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::error::FailoverError;
 use super::failover::Shared;
@@ -50,8 +50,19 @@ pub struct FailoverRun<'a, A> {
     call_id: u64,
     delay_before: Duration,
     started: Option<Instant>,
+    /// When the last attempt ended, while nothing has happened since: the
+    /// call's end when it stops there (read once, not again).
+    last_end: Option<LastEnd>,
     sent: u32,
     failovers: u32,
+}
+
+/// When an attempt ended: on the pool's clock, and the wall time its
+/// metrics record carries (when there is a sink).
+#[derive(Debug, Clone, Copy)]
+struct LastEnd {
+    at: Instant,
+    wall: Option<SystemTime>,
 }
 
 /// The attempt in flight.
@@ -77,6 +88,7 @@ impl<'a, A> FailoverRun<'a, A> {
             call_id,
             delay_before: Duration::ZERO,
             started: None,
+            last_end: None,
             sent: 0,
             failovers: 0,
         }
@@ -183,7 +195,7 @@ impl<'a, A> FailoverRun<'a, A> {
     }
 
     /// Chooses the endpoint of attempt `attempt` and takes its permit.
-    fn acquire(&mut self, attempt: u32) -> Result<Current<A>, StopReason> {
+    fn acquire(&mut self, attempt: u32, now: Instant) -> Result<Current<A>, StopReason> {
         let shared = self.shared;
         let mut candidate = self.planned.take();
         // Another caller may take the last probe slot between the check and
@@ -196,7 +208,7 @@ impl<'a, A> FailoverRun<'a, A> {
                     Err(_) => break,
                 },
             };
-            if let Some((permit, guard)) = try_begin(shared, selected.entry()) {
+            if let Some((permit, guard)) = try_begin(shared, selected.entry(), now) {
                 let target = Target::new(selected.into_entry(), attempt, 0);
                 return Ok(Current {
                     target,
@@ -222,11 +234,13 @@ impl<'a, A> FailoverRun<'a, A> {
             outcome,
             failed,
             latency,
+            ended,
         } = settle(guard, permit, verdict, timed_out, error, breaker);
         if failed {
             self.ctx.record_failure(target.entry());
         }
-        self.emit(target.attempt(), outcome, Some(target.entry()), latency);
+        let wall = self.emit(target.attempt(), outcome, Some(target.entry()), latency);
+        self.last_end = Some(LastEnd { at: ended, wall });
         self.last = Some(Arc::clone(target.entry()));
     }
 
@@ -255,7 +269,7 @@ impl<'a, A> FailoverRun<'a, A> {
         outcome: AttemptOutcome,
         entry: Option<&Arc<EndpointEntry<A>>>,
         latency: Duration,
-    ) {
+    ) -> Option<SystemTime> {
         emit_attempt(
             self.shared,
             AttemptReport {
@@ -266,7 +280,7 @@ impl<'a, A> FailoverRun<'a, A> {
                 delay_before: self.delay_before,
                 latency,
             },
-        );
+        )
     }
 }
 

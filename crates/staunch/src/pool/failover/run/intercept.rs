@@ -13,11 +13,13 @@ use crate::retry::{AttemptRecord, Interceptor, StopReason};
 
 impl<A> Interceptor for FailoverRun<'_, A> {
     fn before_attempt(&mut self, attempt: u32) -> Result<(), StopReason> {
+        let now = self.shared.pool.clock().now();
         if attempt == 1 {
-            self.started = Some(self.shared.pool.clock().now());
+            self.started = Some(now);
         }
+        self.last_end = None;
         self.error_text.clear();
-        match self.acquire(attempt) {
+        match self.acquire(attempt, now) {
             Ok(current) => {
                 // A call counts as a request for the budget once it is sent:
                 // calls refused here earn no retries.
@@ -31,7 +33,7 @@ impl<A> Interceptor for FailoverRun<'_, A> {
                 Ok(())
             }
             Err(reason) => {
-                self.emit(attempt, AttemptOutcome::Rejected, None, Duration::ZERO);
+                let _ = self.emit(attempt, AttemptOutcome::Rejected, None, Duration::ZERO);
                 Err(reason)
             }
         }
@@ -55,7 +57,7 @@ impl<A> Interceptor for FailoverRun<'_, A> {
     ) -> Result<Option<Duration>, StopReason> {
         let shared = self.shared;
         let Ok(next) = shared.pool.select(&*shared.strategy, &mut self.ctx) else {
-            self.emit(attempt + 1, AttemptOutcome::Rejected, None, Duration::ZERO);
+            let _ = self.emit(attempt + 1, AttemptOutcome::Rejected, None, Duration::ZERO);
             return Err(unavailable(shared));
         };
         let fresh = !self.ctx.is_excluded(next.id());
@@ -68,7 +70,7 @@ impl<A> Interceptor for FailoverRun<'_, A> {
         if let Some(budget) = &self.shared.budget {
             if !budget.try_withdraw() {
                 let planned = self.planned.take();
-                self.emit(
+                let _ = self.emit(
                     attempt + 1,
                     AttemptOutcome::BudgetDenied,
                     planned.as_ref().map(Selected::entry),
@@ -92,6 +94,8 @@ impl<A> Interceptor for FailoverRun<'_, A> {
                 );
             }
         }
+        // A wait follows: the call no longer ends when the last attempt did.
+        self.last_end = None;
         Ok(())
     }
 
@@ -101,14 +105,16 @@ impl<A> Interceptor for FailoverRun<'_, A> {
         };
         let clock = self.shared.pool.clock();
         let _ = attempts;
-        let mut record = CallRecord::new(
-            self.call_id,
-            self.sent,
-            call_outcome(stop),
-            clock.system_now(),
-        );
+        // A call that stopped on its last attempt's outcome ended with it:
+        // its times are the attempt's, not read again.
+        let last_end = self.last_end;
+        let wall = last_end
+            .and_then(|end| end.wall)
+            .unwrap_or_else(|| clock.system_now());
+        let mut record = CallRecord::new(self.call_id, self.sent, call_outcome(stop), wall);
         if let Some(started) = self.started {
-            record = record.with_duration(clock.now().saturating_duration_since(started));
+            let ended = last_end.map_or_else(|| clock.now(), |end| end.at);
+            record = record.with_duration(ended.saturating_duration_since(started));
         }
         if let Some(entry) = self.last_endpoint() {
             record = record.with_endpoint(Arc::clone(entry.shared_id()));
