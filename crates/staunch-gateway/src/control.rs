@@ -26,6 +26,8 @@ use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue};
 use staunch::config::{parse_bool, parse_duration};
 
+use crate::h1::raw_fields::RawFields;
+
 /// `X-Staunch-Max-Attempts` (request).
 pub const MAX_ATTEMPTS: HeaderName = HeaderName::from_static("x-staunch-max-attempts");
 /// `X-Staunch-Timeout` (request).
@@ -59,7 +61,7 @@ pub(crate) fn attempts_value(attempts: u32) -> HeaderValue {
 }
 
 /// What every control header's name starts with.
-const CONTROL_PREFIX: &str = "x-staunch-";
+pub(crate) const CONTROL_PREFIX: &str = "x-staunch-";
 
 const MAX_ATTEMPTS_LIMIT: u32 = 10;
 const MIN_TIMEOUT: Duration = Duration::from_millis(1);
@@ -111,16 +113,38 @@ impl Control {
         {
             return Ok(Self::default());
         }
-        let max_attempts = take(headers, MAX_ATTEMPTS, "X-Staunch-Max-Attempts", "1 to 10");
-        let timeout = take(
-            headers,
-            TIMEOUT,
+        let control = Self::read(|name| {
+            headers
+                .get_all(name)
+                .iter()
+                .map(HeaderValue::as_bytes)
+                .collect()
+        });
+        for name in [MAX_ATTEMPTS, TIMEOUT, IDEMPOTENT] {
+            headers.remove(name);
+        }
+        control
+    }
+
+    /// Reads the control fields among `fields` (which keep them).
+    pub(crate) fn from_fields(fields: &RawFields) -> Result<Self, ControlError> {
+        Self::read(|name| fields.get_all(name).collect())
+    }
+
+    /// Reads the control values; `values` gives every value of a field.
+    fn read<'a>(values: impl Fn(&'static str) -> Vec<&'a [u8]>) -> Result<Self, ControlError> {
+        let max_attempts = single(
+            &values("x-staunch-max-attempts"),
+            "X-Staunch-Max-Attempts",
+            "1 to 10",
+        );
+        let timeout = single(
+            &values("x-staunch-timeout"),
             "X-Staunch-Timeout",
             "a duration from 1ms to 5m, such as 2s, 250ms or 1.5",
         );
-        let idempotent = take(
-            headers,
-            IDEMPOTENT,
+        let idempotent = single(
+            &values("x-staunch-idempotent"),
             "X-Staunch-Idempotent",
             "true, false, 1 or 0",
         );
@@ -167,31 +191,28 @@ impl Raw {
     }
 }
 
-/// Removes `header`; a header sent twice or not UTF-8 is an error.
-fn take(
-    headers: &mut HeaderMap,
-    header: HeaderName,
+/// The one value of a control field; sent twice or not UTF-8 is an error.
+fn single(
+    values: &[&[u8]],
     name: &'static str,
     allowed: &'static str,
 ) -> Result<Option<Raw>, ControlError> {
-    let values: Vec<_> = headers.get_all(&header).iter().cloned().collect();
-    headers.remove(&header);
     let raw = |text: String| Raw {
         name,
         text,
         allowed,
     };
-    match values.as_slice() {
+    match values {
         [] => Ok(None),
-        [one] => match one.to_str() {
+        [one] => match std::str::from_utf8(one) {
             Ok(text) => Ok(Some(raw(text.to_string()))),
-            Err(_) => Err(raw(String::from_utf8_lossy(one.as_bytes()).into_owned()).error()),
+            Err(_) => Err(raw(String::from_utf8_lossy(one).into_owned()).error()),
         },
         _ => Err(ControlError {
             header: name,
             value: values
                 .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .map(|v| String::from_utf8_lossy(v).into_owned())
                 .collect::<Vec<_>>()
                 .join(", "),
             allowed: "a single value",
@@ -272,5 +293,27 @@ mod tests {
         let err = Control::take_from(&mut h).unwrap_err();
         assert_eq!(err.allowed, "a single value");
         assert_eq!(err.value, "2, 3");
+    }
+
+    #[test]
+    fn control_fields_are_read_from_raw_fields_in_any_case() {
+        let mut map = HeaderMap::new();
+        map.append("x-staunch-max-attempts", HeaderValue::from_static("3"));
+        map.append("x-staunch-idempotent", HeaderValue::from_static("1"));
+        let fields = RawFields::from_map(&map, |_| true);
+        assert_eq!(
+            Control::from_fields(&fields).unwrap(),
+            Control {
+                max_attempts: Some(3),
+                timeout: None,
+                idempotent: Some(true),
+            }
+        );
+        map.append("X-Staunch-Idempotent", HeaderValue::from_static("0"));
+        let err = Control::from_fields(&RawFields::from_map(&map, |_| true)).unwrap_err();
+        assert_eq!(
+            (err.header, err.value.as_str()),
+            ("X-Staunch-Idempotent", "1, 0")
+        );
     }
 }

@@ -15,6 +15,8 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue};
 
+use crate::h1::raw_fields::RawFields;
+
 /// `X-Forwarded-For`.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 /// `X-Forwarded-Host`.
@@ -119,10 +121,35 @@ impl Forwarded {
         client: &HeaderValue,
         original_host: Option<&HeaderValue>,
     ) -> Self {
-        let earlier: Vec<&str> = headers
-            .get_all(&X_FORWARDED_FOR)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
+        let earlier = headers.get_all(&X_FORWARDED_FOR);
+        Self::after(
+            earlier.iter().map(HeaderValue::as_bytes),
+            client,
+            original_host,
+        )
+    }
+
+    /// [`Forwarded::of`] a request with `fields`.
+    pub(crate) fn of_fields(
+        fields: &RawFields,
+        client: &HeaderValue,
+        original_host: Option<&HeaderValue>,
+    ) -> Self {
+        Self::after(
+            fields.get_all(X_FORWARDED_FOR.as_str()),
+            client,
+            original_host,
+        )
+    }
+
+    /// The values after the `X-Forwarded-For` values `earlier`.
+    fn after<'a>(
+        earlier: impl Iterator<Item = &'a [u8]>,
+        client: &HeaderValue,
+        original_host: Option<&HeaderValue>,
+    ) -> Self {
+        let earlier: Vec<&str> = earlier
+            .filter_map(|v| std::str::from_utf8(v).ok())
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .collect();
@@ -155,7 +182,17 @@ impl Forwarded {
 
     /// The headers these values replace.
     pub fn replaces(name: &HeaderName) -> bool {
-        *name == X_FORWARDED_FOR || *name == X_FORWARDED_HOST || *name == X_FORWARDED_PROTO
+        Self::replaces_field(name.as_str().as_bytes())
+    }
+
+    /// Whether these values replace a field named `name` (any case).
+    pub(crate) fn replaces_field(name: &[u8]) -> bool {
+        match name.len() {
+            15 => name.eq_ignore_ascii_case(X_FORWARDED_FOR.as_str().as_bytes()),
+            16 => name.eq_ignore_ascii_case(X_FORWARDED_HOST.as_str().as_bytes()),
+            17 => name.eq_ignore_ascii_case(X_FORWARDED_PROTO.as_str().as_bytes()),
+            _ => false,
+        }
     }
 
     /// The fields as `(name, value)` pairs, in the order they are sent.

@@ -76,6 +76,7 @@ mod h1;
 pub mod headers;
 mod proxy;
 mod reply;
+mod request;
 pub mod routes;
 mod secret;
 mod server;

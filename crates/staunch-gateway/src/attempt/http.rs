@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Limited};
 
 use super::{Attempt, AttemptError, AttemptErrorKind};
 use crate::body::RequestBody;
-use crate::client::{OutRequest, UpstreamResponse};
+use crate::client::{forwarded_fields, OutRequest, RawFields, UpstreamResponse};
 use crate::endpoint::{Endpoint, Via};
 use crate::engine::StatusSet;
 use crate::headers::Forwarded;
@@ -26,7 +26,9 @@ use crate::headers::Forwarded;
 pub struct Outgoing {
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    fields: RawFields,
+    /// The client's `Content-Length`.
+    content_length: Option<u64>,
     body: RequestBody,
     forwarded: Option<Forwarded>,
 }
@@ -34,10 +36,25 @@ pub struct Outgoing {
 impl Outgoing {
     /// A request to forward.
     pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: RequestBody) -> Self {
+        let (fields, content_length) = forwarded_fields(&headers);
+        Self::with_fields(method, uri, fields, content_length, body)
+    }
+
+    /// A request to forward with `fields` as they came (already without
+    /// `Host`, `Content-Length` and hop-by-hop fields) and the client's
+    /// `content_length`.
+    pub(crate) fn with_fields(
+        method: Method,
+        uri: Uri,
+        fields: RawFields,
+        content_length: Option<u64>,
+        body: RequestBody,
+    ) -> Self {
         Self {
             method,
             uri,
-            headers,
+            fields,
+            content_length,
             body,
             forwarded: None,
         }
@@ -98,7 +115,8 @@ pub async fn attempt_once(
         uri: &outgoing.uri,
         base_path,
         host,
-        headers: &outgoing.headers,
+        fields: &outgoing.fields,
+        content_length: outgoing.content_length,
         proxy_authorization,
         forwarded: outgoing.forwarded.as_ref(),
     };

@@ -42,7 +42,7 @@ use self::conn::{Conn, SendFailure};
 pub(crate) use self::pool::set_worker_slot;
 use self::pool::Pool;
 use self::request::Form;
-pub(crate) use self::request::{OutBody, OutRequest};
+pub(crate) use self::request::{forwarded_fields, OutBody, OutRequest};
 pub(crate) use self::response::BadResponse;
 use self::response::BodyKind;
 pub use self::upstream_response::UpstreamResponse;

@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::body::StreamOnce;
 use crate::h1::fields::write_field;
+use crate::h1::raw_fields::RawFields;
 use crate::headers::Forwarded;
 
 /// One request to send upstream.
@@ -23,13 +24,29 @@ pub(crate) struct OutRequest<'a> {
     pub(crate) base_path: &'a str,
     /// The `Host` header's value.
     pub(crate) host: &'a [u8],
-    /// The other headers, hop-by-hop ones already removed; `Host`,
-    /// `Content-Length` and `Transfer-Encoding` in it are ignored.
-    pub(crate) headers: &'a HeaderMap,
+    /// The other fields, without `Host`, `Content-Length` and hop-by-hop
+    /// ones.
+    pub(crate) fields: &'a RawFields,
+    /// The client's `Content-Length`.
+    pub(crate) content_length: Option<u64>,
     /// Credentials for an upstream proxy.
     pub(crate) proxy_authorization: Option<&'a HeaderValue>,
     /// `X-Forwarded-*` values that replace those in `headers`.
     pub(crate) forwarded: Option<&'a Forwarded>,
+}
+
+/// The fields of `headers` to forward (all but `Host`, `Content-Length`
+/// and `Transfer-Encoding`, which the client writes itself), and the
+/// `Content-Length` it had, when valid.
+pub(crate) fn forwarded_fields(headers: &HeaderMap) -> (RawFields, Option<u64>) {
+    let content_length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let fields = RawFields::from_map(headers, |name| {
+        name != HOST && name != CONTENT_LENGTH && name != TRANSFER_ENCODING
+    });
+    (fields, content_length)
 }
 
 /// A request body.
@@ -71,7 +88,7 @@ impl OutRequest<'_> {
             OutBody::Full(bytes) if bytes.is_empty() => {
                 let expects_body =
                     matches!(*self.method, Method::POST | Method::PUT | Method::PATCH);
-                if expects_body || self.headers.contains_key(CONTENT_LENGTH) {
+                if expects_body || self.content_length.is_some() {
                     Framing::Length(0)
                 } else {
                     Framing::None
@@ -79,10 +96,7 @@ impl OutRequest<'_> {
             }
             OutBody::Full(bytes) => Framing::Length(bytes.len() as u64),
             OutBody::Stream(_) => self
-                .headers
-                .get(CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok())
+                .content_length
                 .map_or(Framing::Chunked, Framing::Length),
         }
     }
@@ -96,13 +110,10 @@ impl OutRequest<'_> {
         out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
         out.extend_from_slice(self.host);
         out.extend_from_slice(b"\r\n");
-        for (name, value) in self.headers {
-            let replaced = name == HOST
-                || name == CONTENT_LENGTH
-                || name == TRANSFER_ENCODING
-                || (self.forwarded.is_some() && Forwarded::replaces(name));
-            if !replaced {
-                write_field(out, name.as_str().as_bytes(), value.as_bytes());
+        let forwarded = self.forwarded.is_some();
+        for (name, value) in self.fields.iter() {
+            if !(forwarded && Forwarded::replaces_field(name)) {
+                write_field(out, name, value);
             }
         }
         for (name, value) in self.forwarded.iter().flat_map(|f| f.fields()) {
@@ -147,13 +158,18 @@ impl OutRequest<'_> {
 mod tests {
     use super::*;
 
-    fn request<'a>(method: &'a Method, uri: &'a Uri, headers: &'a HeaderMap) -> OutRequest<'a> {
+    fn request<'a>(
+        method: &'a Method,
+        uri: &'a Uri,
+        fields: &'a (RawFields, Option<u64>),
+    ) -> OutRequest<'a> {
         OutRequest {
             method,
             uri,
             base_path: "",
             host: b"example.test:8080",
-            headers,
+            fields: &fields.0,
+            content_length: fields.1,
             proxy_authorization: None,
             forwarded: None,
         }
@@ -178,7 +194,8 @@ mod tests {
         headers.append("x-tag", HeaderValue::from_static("b"));
         headers.insert(HOST, HeaderValue::from_static("ignored"));
         headers.insert(CONTENT_LENGTH, HeaderValue::from_static("999"));
-        let mut req = request(&Method::POST, &uri, &headers);
+        let fields = forwarded_fields(&headers);
+        let mut req = request(&Method::POST, &uri, &fields);
         req.base_path = "/api";
         assert_eq!(
             head(&req, &body("hello"), Form::Origin),
@@ -190,9 +207,9 @@ mod tests {
     #[test]
     fn absolute_form_carries_proxy_credentials() {
         let uri: Uri = "http://example.test:8080".parse().unwrap();
-        let headers = HeaderMap::new();
+        let fields = forwarded_fields(&HeaderMap::new());
         let credentials = HeaderValue::from_static("Basic dTpw");
-        let mut req = request(&Method::GET, &uri, &headers);
+        let mut req = request(&Method::GET, &uri, &fields);
         req.proxy_authorization = Some(&credentials);
         assert_eq!(
             head(&req, &body(""), Form::Absolute),
@@ -209,7 +226,8 @@ mod tests {
         headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
         headers.insert("accept", HeaderValue::from_static("*/*"));
         let forwarded = Forwarded::of(&headers, &HeaderValue::from_static("192.0.2.7"), None);
-        let mut req = request(&Method::GET, &uri, &headers);
+        let fields = forwarded_fields(&headers);
+        let mut req = request(&Method::GET, &uri, &fields);
         req.forwarded = Some(&forwarded);
         assert_eq!(
             head(&req, &body(""), Form::Origin),
@@ -221,9 +239,10 @@ mod tests {
     #[test]
     fn empty_bodies_get_a_length_only_where_one_is_expected() {
         let uri: Uri = "/".parse().unwrap();
-        let none = HeaderMap::new();
+        let none = forwarded_fields(&HeaderMap::new());
         let mut with_length = HeaderMap::new();
         with_length.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        let with_length = forwarded_fields(&with_length);
         assert_eq!(
             request(&Method::GET, &uri, &none).framing(&body("")),
             Framing::None

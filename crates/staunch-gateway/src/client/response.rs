@@ -7,7 +7,7 @@ use std::mem::MaybeUninit;
 use bytes::{Buf, Bytes, BytesMut};
 use http::{StatusCode, Version};
 
-use crate::h1::fields::{FramingFields, Span, MAX_FIELDS};
+use crate::h1::fields::{span_of, FramingFields, Span, MAX_FIELDS};
 use crate::h1::raw_fields::{is_hop_by_hop_response, listed_in_connection, RawFields};
 
 /// The longest response head accepted (large `Set-Cookie` and
@@ -92,21 +92,13 @@ pub(crate) fn parse_head(buf: &mut BytesMut, to_head: bool) -> Result<Option<Hea
             continue;
         }
         let status = StatusCode::from_u16(code).map_err(|_| bad(format!("status {code}")))?;
-        let base = buf.as_ptr() as usize;
         let mut framing = FramingFields::default();
         let mut kept: Vec<Span> = Vec::with_capacity(response.headers.len());
         for field in response.headers.iter() {
             let name = field.name.as_bytes();
             framing.see(name, field.value).map_err(BadResponse)?;
             if !is_hop_by_hop_response(name) {
-                let name_start = (name.as_ptr() as usize - base) as u32;
-                let value_start = (field.value.as_ptr() as usize - base) as u32;
-                kept.push([
-                    name_start,
-                    name_start + name.len() as u32,
-                    value_start,
-                    value_start + field.value.len() as u32,
-                ]);
+                kept.push(span_of(buf.as_ptr(), name, field.value));
             }
         }
         if framing.names_fields {

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::Authority;
-use http::{HeaderMap, Method, Uri};
+use http::{Method, Uri};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{
-    direct_client, proxied_client, ClientError, OutBody, OutRequest, UpstreamClient,
+    direct_client, proxied_client, ClientError, OutBody, OutRequest, RawFields, UpstreamClient,
     UpstreamResponse,
 };
 
@@ -76,13 +76,14 @@ async fn send(
     body: &'static [u8],
 ) -> Result<UpstreamResponse, ClientError> {
     let uri: Uri = uri.parse().unwrap();
-    let headers = HeaderMap::new();
+    let fields = RawFields::default();
     let request = OutRequest {
         method: &method,
         uri: &uri,
         base_path: "",
         host: host.as_str().as_bytes(),
-        headers: &headers,
+        fields: &fields,
+        content_length: None,
         proxy_authorization: None,
         forwarded: None,
     };

@@ -1,9 +1,6 @@
-//! Header fields of a parsed head: turned into a [`HeaderMap`] whose values
-//! share the head's bytes, and the fields that delimit a body and govern
-//! the connection read on the way.
-
-use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue};
+//! Header fields of a parsed head: where each sits in the head's bytes,
+//! how a field line is written, and the fields that delimit a body and
+//! govern the connection.
 
 /// The most header fields accepted in a head.
 pub(crate) const MAX_FIELDS: usize = 100;
@@ -12,53 +9,18 @@ pub(crate) const MAX_FIELDS: usize = 100;
 /// of each. Heads are at most a few hundred KiB, so offsets fit in `u32`.
 pub(crate) type Span = [u32; 4];
 
-/// Records where `fields` (parsed from the buffer starting at `base`) sit,
-/// into `spans`, while the head is still borrowed by the parser; once it is
-/// split off the read buffer, [`to_map`] makes the values slices of it:
-/// sharing copies nothing. Returns how many were recorded. (The caller
-/// owns the array so that it is not moved between frames.)
-pub(crate) fn record_spans(
-    base: *const u8,
-    fields: &[httparse::Header<'_>],
-    spans: &mut [Span; MAX_FIELDS],
-) -> usize {
+/// Where the field `name: value`, parsed from the buffer starting at
+/// `base`, sits in it.
+pub(crate) fn span_of(base: *const u8, name: &[u8], value: &[u8]) -> Span {
     let base = base as usize;
-    for (span, field) in spans.iter_mut().zip(fields) {
-        let name = (field.name.as_ptr() as usize - base) as u32;
-        let value = (field.value.as_ptr() as usize - base) as u32;
-        *span = [
-            name,
-            name + field.name.len() as u32,
-            value,
-            value + field.value.len() as u32,
-        ];
-    }
-    fields.len().min(MAX_FIELDS)
-}
-
-/// The fields at `spans` of `block` (the head they were recorded from) as
-/// a map with room for `room` more, each shown to `see` first.
-pub(crate) fn to_map(
-    spans: &[Span],
-    block: &Bytes,
-    room: usize,
-    mut see: impl FnMut(&HeaderName, &HeaderValue) -> Result<(), String>,
-) -> Result<HeaderMap, String> {
-    let mut headers = HeaderMap::with_capacity(spans.len() + room);
-    for span in spans {
-        let [name_start, name_end, value_start, value_end] = span.map(|at| at as usize);
-        let name = HeaderName::from_bytes(&block[name_start..name_end]).map_err(|_| {
-            format!(
-                "invalid header name {:?}",
-                String::from_utf8_lossy(&block[name_start..name_end])
-            )
-        })?;
-        let value = HeaderValue::from_maybe_shared(block.slice(value_start..value_end))
-            .map_err(|_| format!("invalid value of header {name}"))?;
-        see(&name, &value)?;
-        headers.append(name, value);
-    }
-    Ok(headers)
+    let name_start = (name.as_ptr() as usize - base) as u32;
+    let value_start = (value.as_ptr() as usize - base) as u32;
+    [
+        name_start,
+        name_start + name.len() as u32,
+        value_start,
+        value_start + value.len() as u32,
+    ]
 }
 
 /// Appends the field line `name: value` to a head being written.

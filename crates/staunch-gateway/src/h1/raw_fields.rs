@@ -60,6 +60,30 @@ impl RawFields {
             .map(|(_, value)| value)
     }
 
+    /// Keeps only the fields whose name `keep` accepts.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
+        let head = &self.head;
+        self.spans
+            .retain(|&[start, end, ..]| keep(&head[start as usize..end as usize]));
+    }
+
+    /// The fields of `map` that `keep` accepts, in the map's order.
+    pub fn from_map(map: &HeaderMap, mut keep: impl FnMut(&HeaderName) -> bool) -> Self {
+        let mut head = Vec::new();
+        let mut spans = Vec::with_capacity(map.len());
+        for (name, value) in map {
+            if !keep(name) {
+                continue;
+            }
+            let name_start = head.len() as u32;
+            head.extend_from_slice(name.as_str().as_bytes());
+            let value_start = head.len() as u32;
+            head.extend_from_slice(value.as_bytes());
+            spans.push([name_start, value_start, value_start, head.len() as u32]);
+        }
+        Self::new(Bytes::from(head), spans)
+    }
+
     /// The fields as a [`HeaderMap`] (names lowercased).
     pub fn to_header_map(&self) -> HeaderMap {
         let mut map = HeaderMap::with_capacity(self.len());
@@ -170,6 +194,28 @@ mod tests {
         assert_eq!(raw.get("date"), None);
         let names: Vec<_> = raw.iter().map(|(name, _)| name).collect();
         assert_eq!(names, [&b"Content-Type"[..], b"Set-Cookie", b"set-cookie"]);
+    }
+
+    #[test]
+    fn fields_from_a_map_keep_its_order_and_drop_what_is_refused() {
+        let mut map = HeaderMap::new();
+        map.append("accept", HeaderValue::from_static("*/*"));
+        map.append("host", HeaderValue::from_static("a.test"));
+        map.append("vary", HeaderValue::from_static("a"));
+        map.append("vary", HeaderValue::from_static("b"));
+        let mut raw = RawFields::from_map(&map, |name| name != "host");
+        let fields: Vec<_> = raw.iter().collect();
+        assert_eq!(
+            fields,
+            [
+                (&b"accept"[..], &b"*/*"[..]),
+                (b"vary", b"a"),
+                (b"vary", b"b")
+            ]
+        );
+        raw.retain(|name| name != b"vary");
+        assert_eq!(raw.len(), 1);
+        assert_eq!(raw.get("Accept"), Some(&b"*/*"[..]));
     }
 
     #[test]

@@ -2,39 +2,39 @@
 //! fails over); once the tunnel is up, bytes are copied both ways and never
 //! retried.
 
-use http::{Request, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde_json::json;
 use tokio::time::Instant;
 
 use crate::active::ActiveConfig;
 use crate::attempt::{run_attempts, AttemptLimits, ConnectAttempt};
-use crate::body::ClientBody;
 use crate::client::ProxyBody;
-use crate::control::{attempts_value, Control, ATTEMPTS, ENDPOINT};
+use crate::control::{attempts_value, ATTEMPTS, ENDPOINT};
 use crate::reply;
-use crate::server::{OnUpgrade, Shared};
+use crate::request::ClientRequest;
+use crate::server::Shared;
 
 /// Opens a tunnel for a `CONNECT host:port` request.
 pub(super) async fn handle(
     shared: &Shared,
     active: &ActiveConfig,
-    mut request: Request<ClientBody>,
+    request: ClientRequest,
 ) -> Response<ProxyBody> {
-    let target = match request.uri().authority() {
+    let target = match request.head.uri.authority() {
         Some(a) if a.port().is_some() && !a.host().is_empty() && !a.as_str().contains('@') => {
             a.clone()
         }
         _ => {
             return reply::bad_request(
                 "CONNECT needs a host:port target",
-                json!({ "target": request.uri().to_string() }),
+                json!({ "target": request.head.uri.to_string() }),
             )
         }
     };
     if let Some(refused) = super::own::refuse_own_listener(&target, 443, active.settings()) {
         return refused;
     }
-    let control = match Control::take_from(request.headers_mut()) {
+    let control = match request.head.control() {
         Ok(control) => control,
         Err(err) => return reply::bad_control_header(&err),
     };
@@ -64,7 +64,7 @@ pub(super) async fn handle(
             return reply::attempts_failed(&failed);
         }
     };
-    let Some(upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+    let Some(upgrade) = request.upgrade else {
         return reply::json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "no_upgrade",

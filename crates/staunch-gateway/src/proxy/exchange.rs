@@ -1,9 +1,7 @@
 //! What forward and reverse requests share: control headers, header
 //! cleaning, body buffering, the attempt loop and the answer's headers.
 
-use http::header::{CONTENT_LENGTH, EXPECT, HOST};
-use http::request::Parts;
-use http::{HeaderValue, Uri};
+use http::Uri;
 use serde_json::json;
 use staunch_http::{is_idempotent, IDEMPOTENCY_KEY};
 use tokio::time::Instant;
@@ -11,12 +9,12 @@ use tokio::time::Instant;
 use super::Peer;
 use crate::answer::{Answer, Relayed};
 use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
-use crate::body::ClientBody;
 use crate::body::RequestBody;
-use crate::control::{attempts_value, Control};
+use crate::control::attempts_value;
 use crate::engine::Engine;
-use crate::headers::{strip_request_hop_by_hop, Forwarded};
+use crate::headers::Forwarded;
 use crate::reply;
+use crate::request::ClientRequest;
 use crate::upstream::Upstream;
 
 /// How the request reached the gateway.
@@ -30,37 +28,30 @@ pub(super) enum Mode {
 
 /// Forwards a request to `upstream` and answers with the upstream's
 /// response (streamed), or with the gateway's own error.
-#[allow(clippy::too_many_arguments)] // each is one fact of the request
 pub(super) async fn exchange(
     engine: &Engine,
-    mut parts: Parts,
-    body: ClientBody,
+    request: ClientRequest,
     target: Uri,
     upstream: &Upstream,
     max_replay_body: u64,
     peer: &Peer,
     mode: Mode,
 ) -> Answer {
-    let control = match Control::take_from(&mut parts.headers) {
+    let ClientRequest { mut head, body, .. } = request;
+    let control = match head.control() {
         Ok(control) => control,
         Err(err) => return reply::bad_control_header(&err).into(),
     };
-    let headers = &mut parts.headers;
-    strip_request_hop_by_hop(headers);
-    // The gateway already answered `100-continue` by reading the body.
-    // (`Host` stays: the upstream client writes each endpoint's own.)
-    headers.remove(EXPECT);
+    // Hop-by-hop fields, `Host` and `Expect` (the gateway already answered
+    // `100-continue` by reading the body) were left out as the head was
+    // read; control fields go now.
+    head.remove_control();
     let forwarded = (mode == Mode::Reverse)
-        .then(|| Forwarded::of(headers, &peer.forwarded_for, headers.get(HOST)));
-    let content_length = match content_length(headers.get(CONTENT_LENGTH)) {
-        Ok(len) => len,
-        Err(value) => {
-            return reply::bad_request("invalid Content-Length", json!({ "value": value })).into();
-        }
-    };
-    let idempotent = is_idempotent(&parts.method)
+        .then(|| Forwarded::of_fields(&head.fields, &peer.forwarded_for, head.host.as_ref()));
+    let content_length = head.content_length;
+    let idempotent = is_idempotent(&head.method)
         || control.idempotent == Some(true)
-        || headers.contains_key(IDEMPOTENCY_KEY);
+        || head.fields.get(IDEMPOTENCY_KEY.as_str()).is_some();
     let body = match RequestBody::read(body, content_length, max_replay_body).await {
         Ok(body) => body,
         Err(err) => {
@@ -86,7 +77,8 @@ pub(super) async fn exchange(
             .map(|t| Instant::now() + t),
         repeat_after_delivery: idempotent,
     };
-    let mut outgoing = Outgoing::new(parts.method, target, parts.headers, body);
+    let mut outgoing =
+        Outgoing::with_fields(head.method, target, head.fields, content_length, body);
     if let Some(forwarded) = forwarded {
         outgoing = outgoing.with_forwarded(forwarded);
     }
@@ -105,17 +97,5 @@ pub(super) async fn exchange(
             );
             reply::attempts_failed(&failed).into()
         }
-    }
-}
-
-fn content_length(value: Option<&HeaderValue>) -> Result<Option<u64>, String> {
-    match value {
-        None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .map(Some)
-            .ok_or_else(|| String::from_utf8_lossy(v.as_bytes()).into_owned()),
     }
 }

@@ -2,7 +2,6 @@
 //! to its own target, directly or through the upstream proxy pool.
 
 use http::uri::Scheme;
-use http::Request;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
@@ -10,18 +9,18 @@ use super::own::refuse_own_listener;
 use super::Peer;
 use crate::active::ActiveConfig;
 use crate::answer::Answer;
-use crate::body::ClientBody;
 use crate::engine::Engine;
 use crate::reply;
+use crate::request::ClientRequest;
 
 /// Forwards an absolute-form request.
 pub(super) async fn handle(
     engine: &Engine,
     active: &ActiveConfig,
-    request: Request<ClientBody>,
+    request: ClientRequest,
     peer: &Peer,
 ) -> Answer {
-    let target = request.uri().clone();
+    let target = request.head.uri.clone();
     if target.scheme() != Some(&Scheme::HTTP) {
         return reply::bad_request(
             "only http:// targets are forwarded; use CONNECT for https",
@@ -44,11 +43,9 @@ pub(super) async fn handle(
             return refused.into();
         }
     }
-    let (parts, body) = request.into_parts().into();
     exchange(
         engine,
-        parts,
-        body,
+        request,
         target,
         active.forward(),
         active.max_replay_body(),

@@ -16,13 +16,13 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{HeaderValue, Method, Request};
+use http::{HeaderValue, Method};
 use serde_json::json;
 
 use crate::answer::Answer;
-use crate::body::ClientBody;
 use crate::headers::ip_value;
 use crate::reply;
+use crate::request::ClientRequest;
 use crate::server::Shared;
 
 /// The client at the other end of one proxy connection.
@@ -45,20 +45,21 @@ impl Peer {
 /// Answers one request from `peer`.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
-    request: Request<ClientBody>,
+    request: ClientRequest,
     peer: &Peer,
 ) -> Result<Answer, Infallible> {
     let active = shared.active();
-    let response = if request.method() == Method::CONNECT {
+    let uri = &request.head.uri;
+    let response = if request.head.method == Method::CONNECT {
         connect::handle(&shared, &active, request).await.into()
-    } else if request.uri().scheme().is_some() {
+    } else if uri.scheme().is_some() {
         forward::handle(shared.engine(), &active, request, peer).await
-    } else if request.uri().path().starts_with('/') {
+    } else if uri.path().starts_with('/') {
         reverse::handle(shared.engine(), &active, request, peer).await
     } else {
         reply::bad_request(
             "request target must be absolute (forward proxy) or a path (reverse route)",
-            json!({ "target": request.uri().to_string() }),
+            json!({ "target": uri.to_string() }),
         )
         .into()
     };

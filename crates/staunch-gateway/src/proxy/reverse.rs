@@ -1,30 +1,30 @@
 //! Reverse proxying of origin-form requests to the best-matching route.
 
-use http::header::HOST;
-use http::{Request, StatusCode};
+use http::StatusCode;
 use serde_json::json;
 
 use super::exchange::{exchange, Mode};
 use super::Peer;
 use crate::active::ActiveConfig;
 use crate::answer::Answer;
-use crate::body::ClientBody;
 use crate::engine::Engine;
 use crate::reply;
+use crate::request::ClientRequest;
 
 /// Sends an origin-form request to its route's backends.
 pub(super) async fn handle(
     engine: &Engine,
     active: &ActiveConfig,
-    request: Request<ClientBody>,
+    request: ClientRequest,
     peer: &Peer,
 ) -> Answer {
     let host = request
-        .headers()
-        .get(HOST)
+        .head
+        .host
+        .as_ref()
         .and_then(|h| h.to_str().ok())
         .map(host_without_port);
-    let path = request.uri().path();
+    let path = request.head.uri.path();
     let Some(route) = active.routes().find(host, path) else {
         return reply::json_error(
             StatusCode::NOT_FOUND,
@@ -34,12 +34,10 @@ pub(super) async fn handle(
         )
         .into();
     };
-    let target = request.uri().clone();
-    let (parts, body) = request.into_parts();
+    let target = request.head.uri.clone();
     exchange(
         engine,
-        parts,
-        body,
+        request,
         target,
         route.upstream(),
         active.max_replay_body(),

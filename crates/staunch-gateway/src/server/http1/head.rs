@@ -1,23 +1,22 @@
 //! Reading a client's request head: parsed with `httparse` from the
-//! connection's read buffer, the target and header values shared with that
-//! buffer rather than copied, and the body's delimitation decided (RFC
-//! 9112 §6.3).
+//! connection's read buffer, the target and the end-to-end fields kept as
+//! slices of the head's bytes ([`RawFields`]), and the body's delimitation
+//! decided (RFC 9112 §6.3).
 
 use std::mem::MaybeUninit;
 
 use bytes::BytesMut;
-use http::header::{EXPECT, HOST};
-use http::request::Parts;
-use http::{HeaderName, HeaderValue, Method, Request, Uri, Version};
+use http::{HeaderValue, Method, Uri, Version};
 
-use crate::h1::fields::{record_spans, to_map, FramingFields, MAX_FIELDS};
+use crate::h1::fields::{span_of, FramingFields, Span, MAX_FIELDS};
+use crate::h1::raw_fields::{listed_in_connection, RawFields};
+use crate::request::RequestHead;
+
+/// What control fields' names start with.
+const CONTROL_PREFIX: &[u8] = crate::control::CONTROL_PREFIX.as_bytes();
 
 /// The longest request head accepted.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
-
-/// Header fields the gateway may add before forwarding (`X-Forwarded-*`
-/// are written separately; this is room for `Host` and the like).
-const ROOM: usize = 2;
 
 /// How the request body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +32,7 @@ pub(crate) enum BodyKind {
 /// A parsed request head.
 #[derive(Debug)]
 pub(crate) struct Head {
-    pub(crate) parts: Parts,
+    pub(crate) request: RequestHead,
     pub(crate) body: BodyKind,
     /// Whether the client keeps the connection open after the response.
     pub(crate) keep_alive: bool,
@@ -74,19 +73,33 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
     } else {
         Version::HTTP_11
     };
+    let base = buf.as_ptr() as usize;
+    let offset = |part: &[u8]| (part.as_ptr() as usize - base) as u32;
     let path = request.path.unwrap_or("");
-    let target = (path.as_ptr() as usize - buf.as_ptr() as usize, path.len());
-    let mut spans = [[0u32; 4]; MAX_FIELDS];
-    let count = record_spans(buf.as_ptr(), request.headers, &mut spans);
-    let block = buf.split_to(len).freeze();
-    // The target shares the head's bytes too.
-    let uri = Uri::from_maybe_shared(block.slice(target.0..target.0 + target.1))
-        .map_err(|_| invalid("invalid request target"))?;
+    let target = offset(path.as_bytes()) as usize..offset(path.as_bytes()) as usize + path.len();
     let mut fields = RequestFields::default();
-    let headers = to_map(&spans[..count], &block, ROOM, |name, value| {
-        fields.see(name, value)
-    })
-    .map_err(HeadError::Invalid)?;
+    let mut kept: Vec<Span> = Vec::new();
+    let mut host = None;
+    for field in request.headers.iter() {
+        let name = field.name.as_bytes();
+        let value = field.value;
+        match fields.see(name, value).map_err(HeadError::Invalid)? {
+            Role::Host => host = Some(offset(value)..offset(value) + value.len() as u32),
+            Role::Hop => {}
+            Role::EndToEnd => {
+                if kept.is_empty() {
+                    kept.reserve_exact(request.headers.len());
+                }
+                kept.push(span_of(buf.as_ptr(), name, value));
+            }
+        }
+    }
+    if fields.framing.names_fields {
+        let all = request.headers.iter().map(|f| (f.name.as_bytes(), f.value));
+        kept.retain(|&[start, end, ..]| {
+            !listed_in_connection(all.clone(), &buf[start as usize..end as usize])
+        });
+    }
     let body = fields.body_kind()?;
     if version == Version::HTTP_11 && fields.hosts != 1 {
         return Err(invalid(if fields.hosts == 0 {
@@ -95,13 +108,27 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
             "more than one Host field"
         }));
     }
-    let mut parts = Request::new(()).into_parts().0;
-    parts.method = method;
-    parts.uri = uri;
-    parts.version = version;
-    parts.headers = headers;
+    let block = buf.split_to(len).freeze();
+    // The target and the `Host` value share the head's bytes too.
+    let uri = Uri::from_maybe_shared(block.slice(target))
+        .map_err(|_| invalid("invalid request target"))?;
+    let host = match host {
+        Some(at) => Some(
+            HeaderValue::from_maybe_shared(block.slice(at.start as usize..at.end as usize))
+                .map_err(|_| invalid("invalid Host"))?,
+        ),
+        None => None,
+    };
     Ok(Some(Head {
-        parts,
+        request: RequestHead {
+            method,
+            uri,
+            version,
+            host,
+            fields: RawFields::new(block, kept),
+            has_control: fields.control,
+            content_length: fields.framing.length,
+        },
         body,
         // An HTTP/1.0 client cannot tell where a chunked body ends other
         // than by the connection closing (RFC 9112 §6.1).
@@ -112,24 +139,60 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
     }))
 }
 
+/// What becomes of a request field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `Host`: each endpoint gets its own.
+    Host,
+    /// Read here and not forwarded: it concerns this connection or this
+    /// proxy (hop-by-hop fields, `Proxy-Authorization`, `Expect`), or the
+    /// gateway writes its own (`Content-Length`).
+    Hop,
+    /// Forwarded as it came.
+    EndToEnd,
+}
+
 /// What the fields that delimit the body and govern the connection say,
-/// and the request's own: `Host` and `Expect`.
+/// and the request's own: `Host`, `Expect` and control fields.
 #[derive(Debug, Default)]
 struct RequestFields {
     framing: FramingFields,
     expect_continue: bool,
     /// How many `Host` fields.
     hosts: usize,
+    /// Whether a field's name starts with `X-Staunch-`.
+    control: bool,
 }
 
 impl RequestFields {
-    fn see(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<(), String> {
-        if *name == HOST {
-            self.hosts += 1;
-        } else if *name == EXPECT {
-            self.expect_continue = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
-        }
-        self.framing.see(name.as_str().as_bytes(), value.as_bytes())
+    /// Takes note of one field (`name` in any case) and says what becomes
+    /// of it.
+    fn see(&mut self, name: &[u8], value: &[u8]) -> Result<Role, String> {
+        let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
+        let role = match name.len() {
+            4 if is(b"host") => {
+                self.hosts += 1;
+                Role::Host
+            }
+            6 if is(b"expect") => {
+                self.expect_continue = value.eq_ignore_ascii_case(b"100-continue");
+                Role::Hop
+            }
+            14 if is(b"content-length") => Role::Hop,
+            2 if is(b"te") => Role::Hop,
+            7 if is(b"trailer") || is(b"upgrade") => Role::Hop,
+            10 if is(b"connection") || is(b"keep-alive") => Role::Hop,
+            16 if is(b"proxy-connection") => Role::Hop,
+            17 if is(b"transfer-encoding") => Role::Hop,
+            19 if is(b"proxy-authorization") => Role::Hop,
+            _ => {
+                self.control |= name.len() > CONTROL_PREFIX.len()
+                    && name[..CONTROL_PREFIX.len()].eq_ignore_ascii_case(CONTROL_PREFIX);
+                Role::EndToEnd
+            }
+        };
+        self.framing.see(name, value)?;
+        Ok(role)
     }
 
     /// RFC 9112 §6.3 for requests: `chunked` last, or a length, or none.
@@ -165,11 +228,15 @@ mod tests {
             &b"POST http://example.test/a?b=1 HTTP/1.1\r\nHost: example.test\r\nX-A: 1\r\nx-a: 2\r\nContent-Length: 4\r\n\r\nbodyGET"[..],
         );
         let head = parse_head(&mut buf).unwrap().unwrap();
-        assert_eq!(head.parts.method, Method::POST);
-        assert_eq!(head.parts.uri, "http://example.test/a?b=1");
-        assert_eq!(head.parts.version, Version::HTTP_11);
-        let values: Vec<_> = head.parts.headers.get_all("x-a").iter().collect();
-        assert_eq!(values, ["1", "2"]);
+        let request = &head.request;
+        assert_eq!(request.method, Method::POST);
+        assert_eq!(request.uri, "http://example.test/a?b=1");
+        assert_eq!(request.version, Version::HTTP_11);
+        assert_eq!(request.host.as_ref().unwrap(), "example.test");
+        assert_eq!(request.content_length, Some(4));
+        let fields: Vec<_> = request.fields.iter().collect();
+        assert_eq!(fields, [(&b"X-A"[..], &b"1"[..]), (b"x-a", b"2")]);
+        assert!(!request.has_control);
         assert_eq!(head.body, BodyKind::Length(4));
         assert!(head.keep_alive && !head.expect_continue);
         assert_eq!(&buf[..], b"bodyGET");
@@ -178,7 +245,7 @@ mod tests {
     #[test]
     fn connect_targets_and_partial_heads() {
         let head = complete("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n");
-        assert_eq!(head.parts.uri.authority().unwrap(), "example.test:443");
+        assert_eq!(head.request.uri.authority().unwrap(), "example.test:443");
         assert!(parse("GET / HTTP/1.1\r\nHost: a").unwrap().is_none());
     }
 
@@ -192,6 +259,31 @@ mod tests {
         );
         assert!(head.expect_continue);
         assert!(!complete("PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);
+    }
+
+    #[test]
+    fn only_end_to_end_fields_are_kept_and_control_fields_are_noticed() {
+        let head = complete(
+            "POST / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n\
+             Keep-Alive: 5\r\nProxy-Authorization: Basic eDp5\r\nProxy-Connection: close\r\n\
+             TE: trailers\r\nTrailer: x\r\nUpgrade: h2c\r\nExpect: 100-continue\r\n\
+             Content-Length: 0\r\nAccept: */*\r\nX-Staunch-Max-Attempts: 2\r\n\r\n",
+        );
+        let kept: Vec<_> = head.request.fields.iter().collect();
+        assert_eq!(
+            kept,
+            [
+                (&b"Accept"[..], &b"*/*"[..]),
+                (b"X-Staunch-Max-Attempts", b"2")
+            ]
+        );
+        assert!(head.request.has_control);
+        assert_eq!(head.request.content_length, Some(0));
+        assert!(
+            !complete("GET / HTTP/1.1\r\nHost: a\r\nX-Staunch: 1\r\n\r\n")
+                .request
+                .has_control
+        );
     }
 
     #[test]

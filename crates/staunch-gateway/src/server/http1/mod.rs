@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -41,6 +41,7 @@ use crate::h1::decode::{BodyDecoder, Source};
 use crate::h1::reader::Reader;
 use crate::proxy;
 use crate::reply;
+use crate::request::ClientRequest;
 
 /// How long a client may take to send a request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -111,11 +112,11 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
             }
             HeadRead::Closed => return,
         };
-        let method = head.parts.method.clone();
+        let method = &head.request.method;
         let exchange = Exchange {
             head: method == Method::HEAD,
             connect: method == Method::CONNECT,
-            version: head.parts.version,
+            version: head.request.version,
             close: !head.keep_alive,
         };
         if head.expect_continue && head.body != BodyKind::Empty {
@@ -131,12 +132,18 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         let Some((body, read_side)) = take_body(reader, head.body, &mut waits, peer).await else {
             return;
         };
-        let mut request = Request::from_parts(head.parts, body);
-        let upgrade = exchange.connect.then(|| {
-            let (sender, receiver) = oneshot::channel();
-            request.extensions_mut().insert(OnUpgrade::new(receiver));
-            sender
-        });
+        let (upgrade, on_upgrade) = match exchange.connect {
+            true => {
+                let (sender, receiver) = oneshot::channel();
+                (Some(sender), Some(OnUpgrade::new(receiver)))
+            }
+            false => (None, None),
+        };
+        let request = ClientRequest {
+            head: head.request,
+            body,
+            upgrade: on_upgrade,
+        };
         let response = tokio::select! {
             biased;
             () = &mut waits.forced => return,
