@@ -4,6 +4,7 @@
 use http::{HeaderValue, Response, StatusCode};
 
 use crate::client::{ProxyBody, UpstreamResponse};
+use crate::endpoint::Endpoint;
 
 /// The answer to one proxied request.
 #[derive(Debug)]
@@ -22,8 +23,9 @@ pub(crate) struct Relayed {
     pub(crate) response: UpstreamResponse,
     /// The `X-Staunch-Attempts` value.
     pub(crate) attempts: HeaderValue,
-    /// The `X-Staunch-Endpoint` value, when the endpoint has an id.
-    pub(crate) endpoint: Option<HeaderValue>,
+    /// The endpoint that answered: its id is the `X-Staunch-Endpoint`
+    /// value.
+    pub(crate) endpoint: Endpoint,
 }
 
 impl Answer {

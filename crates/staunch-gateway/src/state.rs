@@ -66,6 +66,11 @@ impl GatewayState {
         self.active.load_full()
     }
 
+    /// Where the active configuration is swapped on a reload.
+    pub(crate) fn active_swap(&self) -> &ArcSwap<ActiveConfig> {
+        &self.active
+    }
+
     /// The engine state.
     pub fn engine(&self) -> &Engine {
         &self.engine

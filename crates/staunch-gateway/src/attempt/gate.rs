@@ -39,7 +39,7 @@ impl<'a> Gate<'a> {
 
     /// The endpoint of the attempt in flight.
     pub(crate) fn endpoint(&self) -> Option<Endpoint> {
-        self.run.target().map(|t| t.address().endpoint())
+        self.run.current_target().map(|t| t.address().endpoint())
     }
 
     /// The failover run.

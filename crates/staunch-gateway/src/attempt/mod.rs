@@ -28,7 +28,7 @@ pub use self::connect::{connect_once, ConnectAttempt, Tunnel};
 pub use self::error::{AttemptError, AttemptErrorKind};
 pub use self::http::{attempt_once, HttpAttempt, Outgoing};
 pub use self::outcome::{AttemptLimits, Attempted, AttemptsFailed, UNAVAILABLE_RETRY_AFTER};
-pub use self::runner::run_attempts;
+pub use self::runner::{run_attempts, run_attempts_under};
 
 /// One kind of attempt (an HTTP exchange, a tunnel connect) that the runner
 /// can make against any endpoint.

@@ -14,7 +14,7 @@ use super::{
     UNAVAILABLE_RETRY_AFTER,
 };
 use crate::endpoint::Endpoint;
-use crate::engine::Engine;
+use crate::engine::{Engine, LivePolicy};
 use crate::upstream::Upstream;
 
 /// Now on tokio's clock (which tests pause).
@@ -52,6 +52,18 @@ pub async fn run_attempts<A: Attempt>(
     limits: &AttemptLimits,
     attempt: &mut A,
 ) -> Result<Attempted<A::Output>, AttemptsFailed> {
+    run_attempts_under(&engine.policy(), engine, upstream, limits, attempt).await
+}
+
+/// [`run_attempts`] under `policy`, a live retry policy the caller already
+/// holds.
+pub async fn run_attempts_under<A: Attempt>(
+    policy: &LivePolicy,
+    engine: &Engine,
+    upstream: &Upstream,
+    limits: &AttemptLimits,
+    attempt: &mut A,
+) -> Result<Attempted<A::Output>, AttemptsFailed> {
     let time_allowed = match limits.deadline {
         None => None,
         Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
@@ -59,7 +71,7 @@ pub async fn run_attempts<A: Attempt>(
             _ => return Err(out_of_time(upstream)),
         },
     };
-    let policy = request_policy(engine.policy().policy(), limits.max_attempts, time_allowed);
+    let policy = request_policy(policy.policy(), limits.max_attempts, time_allowed);
     let gate = Gate::new(upstream.failover().start());
     let mut run = RetryRun::new(&policy, gate, now);
     let mut errors = Vec::new();

@@ -187,6 +187,11 @@ impl Engine {
         self.policy.load_full()
     }
 
+    /// Where the live retry policy is swapped.
+    pub(crate) fn policy_swap(&self) -> &ArcSwap<LivePolicy> {
+        &self.policy
+    }
+
     /// Applies a `PUT /api/v1/retry/policy` body (see [`apply_update`]);
     /// the result is live for the next request.
     pub fn update_policy(&self, body: &Value) -> Result<Arc<LivePolicy>, PolicyError> {

@@ -7,9 +7,10 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::active::ActiveConfig;
-use crate::attempt::{run_attempts, AttemptLimits, ConnectAttempt};
+use crate::attempt::{run_attempts_under, AttemptLimits, ConnectAttempt};
 use crate::client::ProxyBody;
 use crate::control::{attempts_value, ATTEMPTS, ENDPOINT};
+use crate::engine::LivePolicy;
 use crate::reply;
 use crate::request::ClientRequest;
 use crate::server::Shared;
@@ -17,7 +18,7 @@ use crate::server::Shared;
 /// Opens a tunnel for a `CONNECT host:port` request.
 pub(super) async fn handle(
     shared: &Shared,
-    active: &ActiveConfig,
+    (active, policy): (&ActiveConfig, &LivePolicy),
     request: ClientRequest,
 ) -> Response<ProxyBody> {
     let target = match request.head.uri.authority() {
@@ -39,7 +40,6 @@ pub(super) async fn handle(
         Err(err) => return reply::bad_control_header(&err),
     };
     let engine = shared.engine();
-    let policy = engine.policy();
     let limits = AttemptLimits {
         max_attempts: control
             .max_attempts
@@ -52,18 +52,19 @@ pub(super) async fn handle(
         repeat_after_delivery: true,
     };
     let mut attempt = ConnectAttempt::new(target.clone());
-    let done = match run_attempts(engine, active.forward(), &limits, &mut attempt).await {
-        Ok(done) => done,
-        Err(failed) => {
-            tracing::warn!(
-                %target,
-                attempts = failed.attempts,
-                error = failed.last_error().map(tracing::field::display),
-                "tunnel could not be opened"
-            );
-            return reply::attempts_failed(&failed);
-        }
-    };
+    let done =
+        match run_attempts_under(policy, engine, active.forward(), &limits, &mut attempt).await {
+            Ok(done) => done,
+            Err(failed) => {
+                tracing::warn!(
+                    %target,
+                    attempts = failed.attempts,
+                    error = failed.last_error().map(tracing::field::display),
+                    "tunnel could not be opened"
+                );
+                return reply::attempts_failed(&failed);
+            }
+        };
     let Some(upgrade) = request.upgrade else {
         return reply::json_error(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -8,10 +8,10 @@ use tokio::time::Instant;
 
 use super::Peer;
 use crate::answer::{Answer, Relayed};
-use crate::attempt::{run_attempts, AttemptLimits, HttpAttempt, Outgoing};
+use crate::attempt::{run_attempts_under, AttemptLimits, HttpAttempt, Outgoing};
 use crate::body::RequestBody;
 use crate::control::attempts_value;
-use crate::engine::Engine;
+use crate::engine::{Engine, LivePolicy};
 use crate::headers::Forwarded;
 use crate::reply;
 use crate::request::ClientRequest;
@@ -28,8 +28,10 @@ pub(super) enum Mode {
 
 /// Forwards a request to `upstream` and answers with the upstream's
 /// response (streamed), or with the gateway's own error.
+#[allow(clippy::too_many_arguments)] // each is one fact of the request
 pub(super) async fn exchange(
     engine: &Engine,
+    policy: &LivePolicy,
     request: ClientRequest,
     target: Uri,
     upstream: &Upstream,
@@ -62,7 +64,6 @@ pub(super) async fn exchange(
             .into()
         }
     };
-    let policy = engine.policy();
     let limits = AttemptLimits {
         max_attempts: if body.is_replayable() {
             control
@@ -83,11 +84,11 @@ pub(super) async fn exchange(
         outgoing = outgoing.with_forwarded(forwarded);
     }
     let mut attempt = HttpAttempt::new(outgoing, policy.retry_statuses());
-    match run_attempts(engine, upstream, &limits, &mut attempt).await {
+    match run_attempts_under(policy, engine, upstream, &limits, &mut attempt).await {
         Ok(done) => Answer::Relayed(Box::new(Relayed {
             response: done.output,
             attempts: attempts_value(done.attempts),
-            endpoint: done.endpoint.id_value().cloned(),
+            endpoint: done.endpoint,
         })),
         Err(failed) => {
             tracing::warn!(

@@ -9,14 +9,14 @@ use super::own::refuse_own_listener;
 use super::Peer;
 use crate::active::ActiveConfig;
 use crate::answer::Answer;
-use crate::engine::Engine;
+use crate::engine::{Engine, LivePolicy};
 use crate::reply;
 use crate::request::ClientRequest;
 
 /// Forwards an absolute-form request.
 pub(super) async fn handle(
     engine: &Engine,
-    active: &ActiveConfig,
+    (active, policy): (&ActiveConfig, &LivePolicy),
     request: ClientRequest,
     peer: &Peer,
 ) -> Answer {
@@ -45,6 +45,7 @@ pub(super) async fn handle(
     }
     exchange(
         engine,
+        policy,
         request,
         target,
         active.forward(),

@@ -12,14 +12,14 @@ mod forward;
 mod own;
 mod reverse;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use http::{HeaderValue, Method};
 use serde_json::json;
 
+use crate::active::ActiveConfig;
 use crate::answer::Answer;
+use crate::engine::LivePolicy;
 use crate::headers::ip_value;
 use crate::reply;
 use crate::request::ClientRequest;
@@ -42,20 +42,21 @@ impl Peer {
     }
 }
 
-/// Answers one request from `peer`.
+/// Answers one request from `peer`, under the configuration and retry
+/// policy in `live`.
 pub(crate) async fn handle(
-    shared: Arc<Shared>,
+    shared: &Shared,
+    live: (&ActiveConfig, &LivePolicy),
     request: ClientRequest,
     peer: &Peer,
-) -> Result<Answer, Infallible> {
-    let active = shared.active();
+) -> Answer {
     let uri = &request.head.uri;
     let response = if request.head.method == Method::CONNECT {
-        connect::handle(&shared, &active, request).await.into()
+        connect::handle(shared, live, request).await.into()
     } else if uri.scheme().is_some() {
-        forward::handle(shared.engine(), &active, request, peer).await
+        forward::handle(shared.engine(), live, request, peer).await
     } else if uri.path().starts_with('/') {
-        reverse::handle(shared.engine(), &active, request, peer).await
+        reverse::handle(shared.engine(), live, request, peer).await
     } else {
         reply::bad_request(
             "request target must be absolute (forward proxy) or a path (reverse route)",
@@ -63,5 +64,5 @@ pub(crate) async fn handle(
         )
         .into()
     };
-    Ok(response)
+    response
 }

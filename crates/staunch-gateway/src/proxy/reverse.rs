@@ -7,14 +7,14 @@ use super::exchange::{exchange, Mode};
 use super::Peer;
 use crate::active::ActiveConfig;
 use crate::answer::Answer;
-use crate::engine::Engine;
+use crate::engine::{Engine, LivePolicy};
 use crate::reply;
 use crate::request::ClientRequest;
 
 /// Sends an origin-form request to its route's backends.
 pub(super) async fn handle(
     engine: &Engine,
-    active: &ActiveConfig,
+    (active, policy): (&ActiveConfig, &LivePolicy),
     request: ClientRequest,
     peer: &Peer,
 ) -> Answer {
@@ -37,6 +37,7 @@ pub(super) async fn handle(
     let target = request.head.uri.clone();
     exchange(
         engine,
+        policy,
         request,
         target,
         route.upstream(),

@@ -216,6 +216,16 @@ where
         self.inner.map.get(key)
     }
 
+    /// `f` of the breaker of `key` if it exists (never creates one), with
+    /// no handle cloned.
+    pub(crate) fn find_with<Q, R>(&self, key: &Q, f: impl FnOnce(&Breaker) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.inner.map.with(key, f)
+    }
+
     /// Every breaker with its key, in no particular order.
     pub fn breakers(&self) -> Vec<(K, Breaker)> {
         let mut all = Vec::with_capacity(self.len());

@@ -13,6 +13,7 @@
 //! dropped.
 
 mod head;
+mod live;
 mod respond;
 pub(crate) mod upgrade;
 
@@ -31,6 +32,7 @@ use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use self::head::{parse_head, BodyKind, Head, HeadError};
+use self::live::Live;
 use self::respond::{write_response, Exchange, Written};
 use self::upgrade::{OnUpgrade, Upgraded};
 use super::broadcast::Watch;
@@ -97,6 +99,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let (read, mut write) = stream.into_split();
     let mut reader = Reader::new(read);
     let client = proxy::Peer::new(peer);
+    let mut live = Live::new(&shared);
     let mut out = Vec::new();
     let mut waits = Waits::new(&shared);
     loop {
@@ -147,10 +150,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         let response = tokio::select! {
             biased;
             () = &mut waits.forced => return,
-            response = proxy::handle(Arc::clone(&shared), request, &client) => match response {
-                Ok(response) => response,
-                Err(never) => match never {},
-            },
+            response = proxy::handle(&shared, live.current(), request, &client) => response,
         };
         // A streamed body not read to its end leaves the connection
         // unusable for another request.

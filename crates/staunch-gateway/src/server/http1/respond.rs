@@ -92,8 +92,8 @@ pub(crate) async fn write_response(
             let has_date =
                 write_relayed_fields(out, &fields, keep_length(status, framing, exchange));
             write_field(out, ATTEMPTS.as_str().as_bytes(), attempts.as_bytes());
-            if let Some(endpoint) = &endpoint {
-                write_field(out, ENDPOINT.as_str().as_bytes(), endpoint.as_bytes());
+            if let Some(id) = endpoint.id_value() {
+                write_field(out, ENDPOINT.as_str().as_bytes(), id.as_bytes());
             }
             write_own_fields(out, has_date, status, framing, exchange);
             (write_body(write, out, body, framing).await, framing)

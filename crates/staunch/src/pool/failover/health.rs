@@ -28,9 +28,7 @@ pub(crate) fn admits_now(breaker: &Breaker) -> bool {
 /// Whether the breaker of endpoint `id` would admit a call now (an endpoint
 /// without a breaker yet is closed).
 pub(crate) fn endpoint_admits(registry: &BreakerRegistry<String>, id: &str) -> bool {
-    registry
-        .find(id)
-        .map_or(true, |breaker| admits_now(&breaker))
+    registry.find_with(id, admits_now).unwrap_or(true)
 }
 
 /// The soonest time any breaker of the pool lets a probe through: the

@@ -96,7 +96,13 @@ impl<'a, A> FailoverRun<'a, A> {
 
     /// The endpoint of the attempt in flight; `None` between attempts.
     pub fn target(&self) -> Option<Target<A>> {
-        self.current.as_ref().map(|c| c.target.clone())
+        self.current_target().cloned()
+    }
+
+    /// The endpoint of the attempt in flight, borrowed (cloning a target
+    /// writes to a count that every caller of the endpoint shares).
+    pub fn current_target(&self) -> Option<&Target<A>> {
+        self.current.as_ref().map(|c| &c.target)
     }
 
     /// This call's number, as the metrics records carry it.
@@ -241,7 +247,7 @@ impl<'a, A> FailoverRun<'a, A> {
         }
         let wall = self.emit(target.attempt(), outcome, Some(target.entry()), latency);
         self.last_end = Some(LastEnd { at: ended, wall });
-        self.last = Some(Arc::clone(target.entry()));
+        self.last = Some(target.into_entry());
     }
 
     /// Records a hedged attempt from what its legs reported.

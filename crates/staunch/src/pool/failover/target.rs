@@ -60,6 +60,11 @@ impl<A> Target<A> {
         &self.entry
     }
 
+    /// The pool entry, taken out of the target.
+    pub(crate) fn into_entry(self) -> Arc<EndpointEntry<A>> {
+        self.entry
+    }
+
     /// The attempt number, 1 for the first.
     pub fn attempt(&self) -> u32 {
         self.attempt
