@@ -40,7 +40,7 @@ use tower_service::Service;
 pub use self::body::UpstreamBody;
 use self::conn::{Conn, SendFailure};
 pub(crate) use self::pool::set_worker_slot;
-use self::pool::Pool;
+use self::pool::{Pool, Slot};
 use self::request::Form;
 pub(crate) use self::request::{forwarded_fields, OutBody, OutRequest};
 pub(crate) use self::response::BadResponse;
@@ -192,7 +192,7 @@ impl UpstreamClient {
         key: Option<&Authority>,
     ) -> UpstreamResponse {
         let checkin = head.keep_alive.then(|| Checkin {
-            client: Arc::clone(&self.0),
+            slot: self.0.pool.home(),
             key: key.cloned(),
         });
         let body = match head.body {
@@ -259,7 +259,8 @@ const COPY_BODY_UP_TO: usize = 16 * 1024;
 /// Where a connection goes once the body of its last response has been
 /// read: back to its client's pool, under its host for a direct client.
 pub(crate) struct Checkin {
-    client: Arc<Inner>,
+    /// The pool slot of the thread that used the connection.
+    slot: Arc<Slot>,
     key: Option<Authority>,
 }
 
@@ -271,7 +272,7 @@ impl fmt::Debug for Checkin {
 
 impl Checkin {
     fn release(self, conn: Conn) {
-        self.client.pool.checkin(self.key.as_ref(), conn);
+        self.slot.checkin(self.key.as_ref(), conn);
     }
 }
 

@@ -14,7 +14,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use http::uri::Authority;
@@ -104,7 +104,12 @@ impl Lists {
 
 /// Idle connections by destination, one set of lists per worker slot.
 pub(crate) struct Pool {
-    slots: Box<[Mutex<Lists>]>,
+    slots: Box<[Arc<Slot>]>,
+}
+
+/// One worker slot's idle connections.
+pub(crate) struct Slot {
+    lists: Mutex<Lists>,
     idle_timeout: Duration,
 }
 
@@ -113,25 +118,61 @@ impl Pool {
     /// `idle_timeout` is closed instead of reused.
     pub(crate) fn new(idle_timeout: Duration) -> Self {
         Self {
-            slots: (0..slot_count()).map(|_| Mutex::default()).collect(),
-            idle_timeout,
+            slots: (0..slot_count())
+                .map(|_| {
+                    Arc::new(Slot {
+                        lists: Mutex::default(),
+                        idle_timeout,
+                    })
+                })
+                .collect(),
         }
     }
 
-    fn slot(&self) -> &Mutex<Lists> {
+    fn slot(&self) -> &Arc<Slot> {
         let index = WORKER_SLOT.with(Cell::get) % self.slots.len();
         &self.slots[index]
+    }
+
+    /// The current thread's slot, where a connection it uses goes back.
+    /// (Its count is only ever written by this thread: cloning it per
+    /// request costs no cache line shared with another worker.)
+    pub(crate) fn home(&self) -> Arc<Slot> {
+        Arc::clone(self.slot())
     }
 
     /// An idle connection to `key` (`None` for a client's fixed
     /// destination), most recently used first. Closed and expired
     /// connections met on the way are dropped.
     pub(crate) fn checkout(&self, key: Option<&Authority>) -> Option<Conn> {
-        self.checkout_at(key, Instant::now())
+        self.slot().checkout_at(key, Instant::now())
+    }
+
+    #[cfg(test)]
+    fn checkout_at(&self, key: Option<&Authority>, now: Instant) -> Option<Conn> {
+        self.slot().checkout_at(key, now)
+    }
+
+    #[cfg(test)]
+    fn checkin_at(&self, key: Option<&Authority>, conn: Conn, now: Instant) {
+        self.slot().checkin_at(key, conn, now);
+    }
+
+    /// Idle connections held for `key` in the current thread's slot.
+    #[cfg(test)]
+    pub(crate) fn held(&self, key: Option<&Authority>) -> usize {
+        let mut lists = self.slot().lock();
+        lists.get_mut(key).map_or(0, |list| list.len())
+    }
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lists> {
+        self.lists.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn checkout_at(&self, key: Option<&Authority>, now: Instant) -> Option<Conn> {
-        let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
+        let mut lists = self.lock();
         lists.sweep(now);
         let list = lists.get_mut(key)?;
         while let Some(idle) = list.pop_back() {
@@ -160,7 +201,7 @@ impl Pool {
             conn,
             expires: now + self.idle_timeout,
         };
-        let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
+        let mut lists = self.lock();
         lists.sweep(now);
         let list = match key {
             None => &mut lists.fixed,
@@ -172,13 +213,6 @@ impl Pool {
         {
             list.pop_front();
         }
-    }
-
-    /// Idle connections held for `key` in the current thread's slot.
-    #[cfg(test)]
-    pub(crate) fn held(&self, key: Option<&Authority>) -> usize {
-        let mut lists = self.slot().lock().unwrap_or_else(|e| e.into_inner());
-        lists.get_mut(key).map_or(0, |list| list.len())
     }
 }
 
@@ -241,9 +275,9 @@ mod tests {
         let (closed, far_closed) = open_connection().await;
         drop(far_closed);
         closed.readable().await;
-        pool.checkin(None, open);
+        pool.home().checkin(None, open);
         // Checked out first: the most recently used.
-        pool.checkin(None, closed);
+        pool.home().checkin(None, closed);
         assert!(pool.checkout(None).is_some(), "the open one is handed out");
         assert_eq!(pool.held(None), 0, "the closed one was dropped on the way");
     }
@@ -282,7 +316,7 @@ mod tests {
         for _ in 0..MAX_IDLE_PER_LIST + 3 {
             let (conn, far) = open_connection().await;
             far_ends.push(far);
-            pool.checkin(None, conn);
+            pool.home().checkin(None, conn);
         }
         assert_eq!(pool.held(None), MAX_IDLE_PER_LIST);
     }
@@ -294,7 +328,7 @@ mod tests {
         let (conn, mut far) = open_connection().await;
         far.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
         conn.readable().await;
-        pool.checkin(None, conn);
+        pool.home().checkin(None, conn);
         assert!(pool.checkout(None).is_none());
         assert_eq!(pool.held(None), 0);
     }

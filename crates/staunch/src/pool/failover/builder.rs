@@ -1,10 +1,10 @@
 //! [`FailoverBuilder`]: a [`Failover`] with documented defaults.
 
 use std::fmt;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::call_ids::CallIds;
 use super::config::PoolConfig;
 use super::failover::{Failover, Shared};
 use super::health::endpoint_admits;
@@ -155,7 +155,7 @@ impl<A: Send + Sync + 'static> FailoverBuilder<A> {
             failover_delay: self.failover_delay,
             hedging: self.hedging,
             seed: self.seed,
-            calls: AtomicU64::new(0),
+            calls: CallIds::new(),
             available,
         }))
     }

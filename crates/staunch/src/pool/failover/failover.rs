@@ -2,7 +2,6 @@
 //! shared by every call.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +9,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use super::builder::FailoverBuilder;
+use super::call_ids::CallIds;
 use super::feedback::Feedback;
 use super::hedging::Hedging;
 use super::run::FailoverRun;
@@ -87,7 +87,7 @@ pub(crate) struct Shared<A> {
     pub(crate) failover_delay: Duration,
     pub(crate) hedging: Hedging,
     pub(crate) seed: Option<u64>,
-    pub(crate) calls: AtomicU64,
+    pub(crate) calls: CallIds,
     /// The breaker check strategies see ([`AvailabilityFn`], and `Send`).
     pub(crate) available: Box<SendAvailabilityFn<A>>,
 }
@@ -177,9 +177,9 @@ impl<A> Failover<A> {
 }
 
 impl<A> Shared<A> {
-    /// The next call's number (1 for the first) and its selection context.
+    /// The next call's number (see [`CallIds`]) and its selection context.
     pub(crate) fn begin_call(&self) -> (u64, SelectContext<'_, A>) {
-        let id = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = self.calls.next();
         let ctx = match self.seed {
             Some(seed) => SelectContext::from_rng(SmallRng::seed_from_u64(mix(seed, id))),
             None => SelectContext::new(),

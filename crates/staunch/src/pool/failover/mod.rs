@@ -53,6 +53,7 @@
 mod asynchronous;
 mod blocking;
 mod builder;
+mod call_ids;
 mod config;
 mod error;
 #[allow(clippy::module_inception)]
