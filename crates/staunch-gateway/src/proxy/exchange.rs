@@ -1,7 +1,6 @@
 //! What forward and reverse requests share: control headers, header
 //! cleaning, body buffering, the attempt loop and the answer's headers.
 
-use http::Uri;
 use serde_json::json;
 use staunch_http::{is_idempotent, IDEMPOTENCY_KEY};
 use tokio::time::Instant;
@@ -28,12 +27,10 @@ pub(super) enum Mode {
 
 /// Forwards a request to `upstream` and answers with the upstream's
 /// response (streamed), or with the gateway's own error.
-#[allow(clippy::too_many_arguments)] // each is one fact of the request
 pub(super) async fn exchange(
     engine: &Engine,
     policy: &LivePolicy,
     request: ClientRequest,
-    target: Uri,
     upstream: &Upstream,
     max_replay_body: u64,
     peer: &Peer,
@@ -79,7 +76,7 @@ pub(super) async fn exchange(
         repeat_after_delivery: idempotent,
     };
     let mut outgoing =
-        Outgoing::with_fields(head.method, target, head.fields, content_length, body);
+        Outgoing::with_fields(head.method, head.uri, head.fields, content_length, body);
     if let Some(forwarded) = forwarded {
         outgoing = outgoing.with_forwarded(forwarded);
     }

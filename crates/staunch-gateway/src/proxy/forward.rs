@@ -2,56 +2,40 @@
 //! to its own target, directly or through the upstream proxy pool.
 
 use http::uri::Scheme;
+use http::Response;
 use serde_json::json;
 
-use super::exchange::{exchange, Mode};
 use super::own::refuse_own_listener;
-use super::Peer;
 use crate::active::ActiveConfig;
-use crate::answer::Answer;
-use crate::engine::{Engine, LivePolicy};
+use crate::client::ProxyBody;
 use crate::reply;
 use crate::request::ClientRequest;
+use crate::upstream::Upstream;
 
-/// Forwards an absolute-form request.
-pub(super) async fn handle(
-    engine: &Engine,
-    (active, policy): (&ActiveConfig, &LivePolicy),
-    request: ClientRequest,
-    peer: &Peer,
-) -> Answer {
-    let target = request.head.uri.clone();
+/// Where an absolute-form request goes: the forward pool, unless the
+/// target is not one the gateway forwards (answered at once).
+pub(super) fn upstream<'a>(
+    active: &'a ActiveConfig,
+    request: &ClientRequest,
+) -> Result<&'a Upstream, Box<Response<ProxyBody>>> {
+    let target = &request.head.uri;
     if target.scheme() != Some(&Scheme::HTTP) {
-        return reply::bad_request(
+        return Err(Box::new(reply::bad_request(
             "only http:// targets are forwarded; use CONNECT for https",
             json!({ "scheme": target.scheme_str() }),
-        )
-        .into();
+        )));
     }
-    match target.authority() {
-        Some(a) if !a.host().is_empty() && !a.as_str().contains('@') => {}
+    let authority = match target.authority() {
+        Some(a) if !a.host().is_empty() && !a.as_str().contains('@') => a,
         _ => {
-            return reply::bad_request(
+            return Err(Box::new(reply::bad_request(
                 "the target needs a host and no credentials",
                 json!({ "target": target.host() }),
-            )
-            .into()
+            )))
         }
+    };
+    if let Some(refused) = refuse_own_listener(authority, 80, active.settings()) {
+        return Err(Box::new(refused));
     }
-    if let Some(authority) = target.authority() {
-        if let Some(refused) = refuse_own_listener(authority, 80, active.settings()) {
-            return refused.into();
-        }
-    }
-    exchange(
-        engine,
-        policy,
-        request,
-        target,
-        active.forward(),
-        active.max_replay_body(),
-        peer,
-        Mode::Forward,
-    )
-    .await
+    Ok(active.forward())
 }

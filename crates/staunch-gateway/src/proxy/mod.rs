@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use http::{HeaderValue, Method};
 use serde_json::json;
 
+use self::exchange::{exchange, Mode};
 use crate::active::ActiveConfig;
 use crate::answer::Answer;
 use crate::engine::LivePolicy;
@@ -50,19 +51,38 @@ pub(crate) async fn handle(
     request: ClientRequest,
     peer: &Peer,
 ) -> Answer {
+    let (active, policy) = live;
     let uri = &request.head.uri;
-    let response = if request.head.method == Method::CONNECT {
-        connect::handle(shared, live, request).await.into()
+    // The exchange is awaited here rather than inside a forward or
+    // reverse handler: each level of async function would copy the whole
+    // exchange's state once more per request.
+    let (upstream, mode) = if request.head.method == Method::CONNECT {
+        return connect::handle(shared, live, request).await.into();
     } else if uri.scheme().is_some() {
-        forward::handle(shared.engine(), live, request, peer).await
+        (forward::upstream(active, &request), Mode::Forward)
     } else if uri.path().starts_with('/') {
-        reverse::handle(shared.engine(), live, request, peer).await
+        (reverse::upstream(active, &request), Mode::Reverse)
     } else {
-        reply::bad_request(
+        return reply::bad_request(
             "request target must be absolute (forward proxy) or a path (reverse route)",
             json!({ "target": uri.to_string() }),
         )
-        .into()
+        .into();
     };
-    response
+    match upstream {
+        Ok(upstream) => {
+            let limit = active.max_replay_body();
+            exchange(
+                shared.engine(),
+                policy,
+                request,
+                upstream,
+                limit,
+                peer,
+                mode,
+            )
+            .await
+        }
+        Err(refused) => (*refused).into(),
+    }
 }

@@ -1,23 +1,20 @@
 //! Reverse proxying of origin-form requests to the best-matching route.
 
-use http::StatusCode;
+use http::{Response, StatusCode};
 use serde_json::json;
 
-use super::exchange::{exchange, Mode};
-use super::Peer;
 use crate::active::ActiveConfig;
-use crate::answer::Answer;
-use crate::engine::{Engine, LivePolicy};
+use crate::client::ProxyBody;
 use crate::reply;
 use crate::request::ClientRequest;
+use crate::upstream::Upstream;
 
-/// Sends an origin-form request to its route's backends.
-pub(super) async fn handle(
-    engine: &Engine,
-    (active, policy): (&ActiveConfig, &LivePolicy),
-    request: ClientRequest,
-    peer: &Peer,
-) -> Answer {
+/// Where an origin-form request goes: the backends of the route that
+/// matches its host and path (none: answered at once with 404).
+pub(super) fn upstream<'a>(
+    active: &'a ActiveConfig,
+    request: &ClientRequest,
+) -> Result<&'a Upstream, Box<Response<ProxyBody>>> {
     let host = request
         .head
         .host
@@ -25,30 +22,17 @@ pub(super) async fn handle(
         .and_then(|h| h.to_str().ok())
         .map(host_without_port);
     let path = request.head.uri.path();
-    let Some(route) = active.routes().find(host, path) else {
-        return reply::json_error(
+    match active.routes().find(host, path) {
+        Some(route) => Ok(route.upstream()),
+        None => Err(Box::new(reply::json_error(
             StatusCode::NOT_FOUND,
             "no_route",
             "no route matches this host and path",
             json!({ "host": host, "path": path }),
-        )
-        .into();
-    };
-    let target = request.head.uri.clone();
-    exchange(
-        engine,
-        policy,
-        request,
-        target,
-        route.upstream(),
-        active.max_replay_body(),
-        peer,
-        Mode::Reverse,
-    )
-    .await
+        ))),
+    }
 }
 
-/// `example.com:8080` → `example.com`; `[::1]:80` → `[::1]`.
 fn host_without_port(host: &str) -> &str {
     // Byte searches: cheaper than `str` patterns on every request.
     let bytes = host.as_bytes();
