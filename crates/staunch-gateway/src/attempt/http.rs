@@ -63,8 +63,13 @@ impl Outgoing {
     /// The request with `X-Forwarded-*` values that replace any in its
     /// headers (a reverse-proxied request).
     pub fn with_forwarded(mut self, forwarded: Forwarded) -> Self {
-        self.forwarded = Some(forwarded);
+        self.set_forwarded(Some(forwarded));
         self
+    }
+
+    /// Sets (or clears) the `X-Forwarded-*` values.
+    pub(crate) fn set_forwarded(&mut self, forwarded: Option<Forwarded>) {
+        self.forwarded = forwarded;
     }
 
     /// The method.

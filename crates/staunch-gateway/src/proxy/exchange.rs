@@ -77,9 +77,8 @@ pub(super) async fn exchange(
     };
     let mut outgoing =
         Outgoing::with_fields(head.method, head.uri, head.fields, content_length, body);
-    if let Some(forwarded) = forwarded {
-        outgoing = outgoing.with_forwarded(forwarded);
-    }
+    // Set in place: `with_forwarded` would move the whole request twice.
+    outgoing.set_forwarded(forwarded);
     let mut attempt = HttpAttempt::new(outgoing, policy.retry_statuses());
     match run_attempts_under(policy, engine, upstream, &limits, &mut attempt).await {
         Ok(done) => Answer::Relayed(Box::new(Relayed {

@@ -5,7 +5,7 @@
 
 use std::mem::MaybeUninit;
 
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderValue, Method, Uri, Version};
 
 use crate::h1::fields::{span_of, FramingFields, Span, MAX_FIELDS};
@@ -108,24 +108,31 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
             "more than one Host field"
         }));
     }
-    let block = buf.split_to(len).freeze();
-    // The target and the `Host` value share the head's bytes too.
-    let uri = Uri::from_maybe_shared(block.slice(target))
+    // The target, the `Host` value and the kept fields are copied out of
+    // the read buffer rather than split off and shared with it: a few
+    // small copies cost less than the shared count's atomic writes, and
+    // the buffer stays the connection's own.
+    let uri = Uri::from_maybe_shared(Bytes::copy_from_slice(&buf[target]))
         .map_err(|_| invalid("invalid request target"))?;
     let host = match host {
         Some(at) => Some(
-            HeaderValue::from_maybe_shared(block.slice(at.start as usize..at.end as usize))
+            HeaderValue::from_bytes(&buf[at.start as usize..at.end as usize])
                 .map_err(|_| invalid("invalid Host"))?,
         ),
         None => None,
     };
+    let kept = match kept.is_empty() {
+        true => RawFields::default(),
+        false => RawFields::new(Bytes::copy_from_slice(&buf[..len]), kept),
+    };
+    buf.advance(len);
     Ok(Some(Head {
         request: RequestHead {
             method,
             uri,
             version,
             host,
-            fields: RawFields::new(block, kept),
+            fields: kept,
             has_control: fields.control,
             content_length: fields.framing.length,
         },
