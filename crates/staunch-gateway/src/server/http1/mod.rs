@@ -13,12 +13,12 @@
 //! dropped.
 
 mod head;
+mod head_timer;
 mod live;
 mod respond;
 pub(crate) mod upgrade;
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,9 +29,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio::time::{Instant, Sleep};
 
 use self::head::{parse_head, BodyKind, Head, HeadError};
+use self::head_timer::HeadTimer;
 use self::live::Live;
 use self::respond::{write_response, Exchange, Written};
 use self::upgrade::{OnUpgrade, Upgraded};
@@ -59,7 +59,7 @@ const READ_CHUNK: usize = 8 * 1024;
 /// the end of the drain. One timer and one registration per signal for the
 /// whole connection.
 struct Waits {
-    timeout: Pin<Box<Sleep>>,
+    timeout: HeadTimer,
     shutdown: Watch,
     forced: Watch,
 }
@@ -67,7 +67,7 @@ struct Waits {
 impl Waits {
     fn new(shared: &Shared) -> Self {
         Self {
-            timeout: Box::pin(tokio::time::sleep(HEADER_READ_TIMEOUT)),
+            timeout: HeadTimer::new(HEADER_READ_TIMEOUT),
             shutdown: shared.stop_idle().watch(),
             forced: shared.cut().watch(),
         }
@@ -75,9 +75,7 @@ impl Waits {
 
     /// Gives the next read the time a head gets.
     fn restart_timeout(&mut self) {
-        self.timeout
-            .as_mut()
-            .reset(Instant::now() + HEADER_READ_TIMEOUT);
+        self.timeout.restart();
     }
 }
 
