@@ -46,6 +46,11 @@ impl UpstreamResponse {
         &self.fields
     }
 
+    /// The body, still to be read.
+    pub fn body(&self) -> &UpstreamBody {
+        &self.body
+    }
+
     /// The body.
     pub fn into_body(self) -> UpstreamBody {
         self.body

@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 
-use crate::answer::{Answer, Relayed};
+use crate::answer::Answer;
 use crate::client::{BoxError, RawFields};
 use crate::control::{ATTEMPTS, ENDPOINT};
 use crate::h1::date;
@@ -81,21 +81,23 @@ pub(crate) async fn write_response(
             (write_body(write, out, body, framing).await, framing)
         }
         Answer::Relayed(relayed) => {
-            let Relayed {
-                response,
-                attempts,
-                endpoint,
-            } = *relayed;
-            let (status, fields, body) = response.into_parts();
-            let framing = framing(status, &body, exchange);
+            // Read in place; only the body is moved out of the box.
+            let response = &relayed.response;
+            let status = response.status();
+            let framing = framing(status, response.body(), exchange);
             write_status_line(out, status);
-            let has_date =
-                write_relayed_fields(out, &fields, keep_length(status, framing, exchange));
-            write_field(out, ATTEMPTS.as_str().as_bytes(), attempts.as_bytes());
-            if let Some(id) = endpoint.id_value() {
+            let keep = keep_length(status, framing, exchange);
+            let has_date = write_relayed_fields(out, response.fields(), keep);
+            write_field(
+                out,
+                ATTEMPTS.as_str().as_bytes(),
+                relayed.attempts.as_bytes(),
+            );
+            if let Some(id) = relayed.endpoint.id_value() {
                 write_field(out, ENDPOINT.as_str().as_bytes(), id.as_bytes());
             }
             write_own_fields(out, has_date, status, framing, exchange);
+            let body = relayed.response.into_body();
             (write_body(write, out, body, framing).await, framing)
         }
     };
