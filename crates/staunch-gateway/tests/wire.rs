@@ -225,31 +225,18 @@ async fn large_body_with_a_length_streams_to_the_backend() {
 /// A backend that answers every request with a chunked body in three
 /// pieces, sent with pauses so the gateway forwards them as they come.
 async fn chunked_backend() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                loop {
-                    let head = read_head(&mut stream).await;
-                    if head.is_empty() {
-                        return;
-                    }
-                    let _ = stream
-                        .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
-                        .await;
-                    for piece in ["5\r\nhello\r\n", "1\r\n \r\n", "5\r\nworld\r\n0\r\n\r\n"] {
-                        tokio::task::yield_now().await;
-                        let _ = stream.write_all(piece.as_bytes()).await;
-                    }
-                }
-            });
+    scripted_backend(|mut stream| async move {
+        while !read_head(&mut stream).await.is_empty() {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await;
+            for piece in ["5\r\nhello\r\n", "1\r\n \r\n", "5\r\nworld\r\n0\r\n\r\n"] {
+                tokio::task::yield_now().await;
+                let _ = stream.write_all(piece.as_bytes()).await;
+            }
         }
-    });
-    format!("http://{addr}")
+    })
+    .await
 }
 
 #[tokio::test]
@@ -332,20 +319,31 @@ async fn client_closing_mid_body_does_not_reach_the_backend_or_hurt_the_gateway(
 /// A backend that answers each request head at once with `answer`, reads
 /// nothing of the body, and keeps the connection open.
 async fn answering_backend(answer: &'static str) -> String {
+    scripted_backend(move |mut stream| async move {
+        let _ = read_head(&mut stream).await;
+        let _ = stream.write_all(answer.as_bytes()).await;
+        // Hold the connection without reading, until the test ends.
+        std::future::pending::<()>().await;
+        drop(stream);
+    })
+    .await
+}
+
+/// A backend on a local port that runs `serve` on each connection it
+/// accepts; its base URL.
+async fn scripted_backend<F, Fut>(serve: F) -> String
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
+            let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
-            tokio::spawn(async move {
-                let _ = read_head(&mut stream).await;
-                let _ = stream.write_all(answer.as_bytes()).await;
-                // Hold the connection without reading, until the test ends.
-                std::future::pending::<()>().await;
-                drop(stream);
-            });
+            tokio::spawn(serve(stream));
         }
     });
     format!("http://{addr}")
@@ -481,23 +479,14 @@ mod hostile_bytes {
 
 /// A backend that answers every request on a connection with `answer`.
 async fn fixed_answer_backend(answer: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
+    scripted_backend(move |mut stream| async move {
+        while !read_head(&mut stream).await.is_empty() {
+            if stream.write_all(answer.as_bytes()).await.is_err() {
                 return;
-            };
-            tokio::spawn(async move {
-                while !read_head(&mut stream).await.is_empty() {
-                    if stream.write_all(answer.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
+            }
         }
-    });
-    format!("http://{addr}")
+    })
+    .await
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use staunch::breaker::CircuitState;
 use staunch::budget::{BudgetConfig, RetryBudget};
 use staunch::metrics::{AttemptOutcome, AttemptRecord, CallOutcome, CallRecord, MetricsSink};
-use staunch::pool::RoundRobin;
+use staunch::pool::{Failover, RoundRobin};
 use staunch::retry::{RetryPolicy, StopReason, Verdict};
 
 #[path = "support/failover.rs"]
@@ -131,9 +131,9 @@ impl MetricsSink for Recorder {
     }
 }
 
-#[test]
-fn every_attempt_and_call_is_recorded_with_endpoint_delay_and_latency() {
-    let rig = rig(2, 100);
+/// Round robin over `rig`'s endpoints with a 5 ms failover delay, every
+/// record kept.
+fn recorded_round_robin(rig: &support::Rig) -> (Failover<u32>, Arc<Recorder>) {
     let sink = Arc::new(Recorder::default());
     let failover = rig
         .builder()
@@ -142,6 +142,13 @@ fn every_attempt_and_call_is_recorded_with_endpoint_delay_and_latency() {
         .with_sink(Arc::clone(&sink))
         .build()
         .unwrap();
+    (failover, sink)
+}
+
+#[test]
+fn every_attempt_and_call_is_recorded_with_endpoint_delay_and_latency() {
+    let rig = rig(2, 100);
+    let (failover, sink) = recorded_round_robin(&rig);
     let clock = rig.clock.clone();
     let result = failover
         .call(&RetryPolicy::default(), |target| {
@@ -270,14 +277,7 @@ fn failovers_count_only_retries_that_went_ahead() {
 #[test]
 fn call_times_are_the_last_attempts_unless_a_wait_came_after_it() {
     let rig = rig(2, 100);
-    let sink = Arc::new(Recorder::default());
-    let failover = rig
-        .builder()
-        .with_strategy(RoundRobin::new())
-        .with_failover_delay(Duration::from_millis(5))
-        .with_sink(Arc::clone(&sink))
-        .build()
-        .unwrap();
+    let (failover, sink) = recorded_round_robin(&rig);
     let clock = rig.clock.clone();
     // Ends on its first attempt: the call ends when the attempt does.
     let ok = failover

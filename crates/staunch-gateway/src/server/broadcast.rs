@@ -97,6 +97,19 @@ mod tests {
     use super::*;
     use std::task::Poll;
 
+    /// Runs `watch` in a task of its own, which must still wait, then
+    /// raises `broadcast`: the task must finish.
+    async fn wakes_its_own_task_when_raised(broadcast: &Broadcast, watch: Watch) {
+        let waiting = tokio::spawn(watch);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        broadcast.raise();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn every_waiter_wakes_once_raised_and_stays_ready() {
         let broadcast = Arc::new(Broadcast::default());
@@ -106,14 +119,7 @@ mod tests {
                 std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *watch).poll(cx))).await;
             assert!(polled.is_pending());
         }
-        let waiting = tokio::spawn(broadcast.watch());
-        tokio::task::yield_now().await;
-        assert!(!waiting.is_finished());
-        broadcast.raise();
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
-            .await
-            .unwrap()
-            .unwrap();
+        wakes_its_own_task_when_raised(&broadcast, broadcast.watch()).await;
         for mut watch in watches {
             (&mut watch).await;
             (&mut watch).await;
@@ -141,13 +147,6 @@ mod tests {
         let polled = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut watch).poll(cx))).await;
         assert!(polled.is_pending());
         // Moved to a task of its own: its waker differs and is registered.
-        let waiting = tokio::spawn(watch);
-        tokio::task::yield_now().await;
-        assert!(!waiting.is_finished());
-        broadcast.raise();
-        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
-            .await
-            .unwrap()
-            .unwrap();
+        wakes_its_own_task_when_raised(&broadcast, watch).await;
     }
 }

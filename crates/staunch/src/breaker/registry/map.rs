@@ -94,16 +94,7 @@ impl<K: Eq + Hash> BreakerMap<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.hasher.hash_one(key);
-        let shard = self.shard(hash).load();
-        match shard.by_hash.get(&hash) {
-            Some((k, breaker)) if (**k).borrow() == key => Some(breaker.clone()),
-            _ => shard
-                .collided
-                .iter()
-                .find(|(k, _)| (**k).borrow() == key)
-                .map(|(_, breaker)| breaker.clone()),
-        }
+        self.with(key, Breaker::clone)
     }
 
     /// `f` of the breaker of `key`, if present, without a handle to it
