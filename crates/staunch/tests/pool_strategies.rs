@@ -42,6 +42,19 @@ fn round_robin_keeps_its_order_when_every_endpoint_was_tried() {
 }
 
 #[test]
+fn round_robin_over_one_endpoint_always_takes_it_unless_excluded() {
+    let pool = pool_of(1);
+    let rr = RoundRobin::new();
+    let mut ctx = SelectContext::seeded(1);
+    for _ in 0..3 {
+        assert_eq!(*pool.select(&rr, &mut ctx).unwrap().address(), 0);
+    }
+    // Tried already: the strict pass finds nothing, the second offers it.
+    ctx.exclude("ep-0");
+    assert_eq!(*pool.select(&rr, &mut ctx).unwrap().address(), 0);
+}
+
+#[test]
 fn random_spreads_uniformly_with_a_seeded_generator() {
     let pool = pool_of(4);
     let draws = 40_000;

@@ -10,7 +10,8 @@ use super::{Candidates, Strategy};
 ///
 /// One shared counter drives every caller; an ineligible endpoint is skipped
 /// in favour of the next eligible one, and a selection that finds none
-/// leaves the counter where it was. O(1) when nothing is excluded.
+/// leaves the counter where it was. O(1) when nothing is excluded; a pool
+/// of one endpoint does not touch the counter.
 ///
 /// ```
 /// use staunch::pool::{Endpoint, Pool, RoundRobin, SelectContext};
@@ -42,6 +43,11 @@ impl<A> Strategy<A> for RoundRobin {
         let n = candidates.len();
         if n == 0 {
             return None;
+        }
+        if n == 1 {
+            // One endpoint takes every turn: the counter, which all callers
+            // write, is left alone.
+            return candidates.is_eligible(0).then_some(0);
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed) % n;
         if candidates.is_eligible(i) {
