@@ -11,6 +11,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::stripe::{self, STRIPES};
+
 const COUNT_MASK: u64 = 0xFFFF_FFFF;
 
 /// Counts in the window at one instant.
@@ -24,8 +26,16 @@ pub(crate) struct Counts {
     pub(crate) slow: u64,
 }
 
+/// One bucket's counters, in per-thread stripes ([`crate::stripe`]): the
+/// callers of one breaker count on different cache lines.
 #[derive(Debug, Default)]
 struct Bucket {
+    stripes: [Counters; STRIPES],
+}
+
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Counters {
     calls: AtomicU64,
     failures: AtomicU64,
     slow: AtomicU64,
@@ -82,7 +92,7 @@ impl Window {
     /// Records one outcome at `now` (nanoseconds since the breaker started).
     pub(crate) fn record(&self, now: u64, call: bool, failure: bool, slow: bool) {
         let index = now / self.width_nanos;
-        let bucket = self.slot(index);
+        let bucket = &self.slot(index).stripes[stripe::index()];
         if call {
             bump(&bucket.calls, index);
         }
@@ -101,10 +111,11 @@ impl Window {
         let mut counts = Counts::default();
         for back in 0..span {
             let index = current - back;
-            let bucket = self.slot(index);
-            counts.calls += read(&bucket.calls, index);
-            counts.failures += read(&bucket.failures, index);
-            counts.slow += read(&bucket.slow, index);
+            for stripe in &self.slot(index).stripes {
+                counts.calls += read(&stripe.calls, index);
+                counts.failures += read(&stripe.failures, index);
+                counts.slow += read(&stripe.slow, index);
+            }
         }
         counts
     }
@@ -112,10 +123,10 @@ impl Window {
     /// Forgets everything.
     pub(crate) fn clear(&self) {
         // A count of 0 reads as empty whichever bucket index it is tagged with.
-        for bucket in self.buckets.iter() {
-            bucket.calls.store(0, Ordering::SeqCst);
-            bucket.failures.store(0, Ordering::SeqCst);
-            bucket.slow.store(0, Ordering::SeqCst);
+        for stripe in self.buckets.iter().flat_map(|bucket| &bucket.stripes) {
+            stripe.calls.store(0, Ordering::SeqCst);
+            stripe.failures.store(0, Ordering::SeqCst);
+            stripe.slow.store(0, Ordering::SeqCst);
         }
     }
 
@@ -163,6 +174,35 @@ mod tests {
         assert_eq!(w.counts(0), Counts::default());
         w.record(0, true, false, false);
         assert_eq!(w.counts(0).calls, 1);
+    }
+
+    #[test]
+    fn counts_from_every_thread_add_up_and_roll_out_together() {
+        let w = std::sync::Arc::new(Window::new(Duration::from_secs(10), 10));
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let w = std::sync::Arc::clone(&w);
+                std::thread::spawn(move || {
+                    for i in 0..1000u64 {
+                        w.record(SEC / 2, true, (i + t) % 2 == 0, false);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let c = w.counts(SEC);
+        assert_eq!((c.calls, c.failures), (6000, 3000));
+        // The same slot a window later, from another thread: only the new
+        // bucket counts.
+        std::thread::spawn({
+            let w = std::sync::Arc::clone(&w);
+            move || w.record(10 * SEC + SEC / 2, true, false, false)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(w.counts(10 * SEC + SEC / 2).calls, 1);
     }
 
     proptest! {

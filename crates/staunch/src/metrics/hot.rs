@@ -1,38 +1,14 @@
 //! The current minute of one endpoint: plain atomic counters, so recording
 //! is a handful of `fetch_add`s with no lock.
 //!
-//! The counters come in a few stripes, each thread adding to its own: two
-//! threads recording for the same endpoint then write to different cache
-//! lines instead of passing the same ones back and forth. Reading sums the
-//! stripes.
+//! The counters come in per-thread stripes ([`crate::stripe`]): two
+//! threads recording for the same endpoint write to different cache lines.
+//! Reading sums the stripes.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::layout::{Counts, Delta, FIELDS};
-
-/// Stripes per bucket.
-const STRIPES: usize = 4;
-
-/// Threads given a stripe so far.
-static THREADS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
-/// The stripe the current thread adds to.
-#[inline]
-fn stripe() -> usize {
-    STRIPE.with(|stripe| {
-        let mut index = stripe.get();
-        if index == usize::MAX {
-            index = THREADS.fetch_add(1, Ordering::Relaxed) % STRIPES;
-            stripe.set(index);
-        }
-        index
-    })
-}
+use crate::stripe::{self, STRIPES};
 
 /// One thread group's counters, on cache lines of their own.
 #[derive(Debug)]
@@ -78,7 +54,7 @@ impl HotBucket {
 
     #[inline]
     pub(crate) fn apply(&self, delta: &Delta) {
-        let stripe = &self.stripes[stripe()];
+        let stripe = &self.stripes[stripe::index()];
         for &field in delta.fields() {
             stripe.fields[usize::from(field)].fetch_add(1, Ordering::Relaxed);
         }
