@@ -52,6 +52,10 @@ fn round_robin_over_one_endpoint_always_takes_it_unless_excluded() {
     // Tried already: the strict pass finds nothing, the second offers it.
     ctx.exclude("ep-0");
     assert_eq!(*pool.select(&rr, &mut ctx).unwrap().address(), 0);
+    // None of that took a turn of the shared rotation.
+    let three = pool_of(3);
+    let mut fresh = SelectContext::seeded(2);
+    assert_eq!(*three.select(&rr, &mut fresh).unwrap().address(), 0);
 }
 
 #[test]

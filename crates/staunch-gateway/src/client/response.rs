@@ -193,7 +193,8 @@ mod tests {
         let head = complete(
             "HTTP/1.1 200 OK\r\nX-Trace: 1\r\nConnection: keep-alive, x-trace\r\n\
              Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nProxy-Authenticate: Basic\r\n\
-             Content-Type: text/plain\r\nUpgrade: h2c\r\nVary: a\r\n\r\n",
+             Content-Type: text/plain\r\nUpgrade: h2c\r\nVary: a\r\n\
+             Proxy-Connection: X-Proxy-Hop\r\nX-Proxy-Hop: 2\r\n\r\n",
         );
         let kept: Vec<_> = head.fields.iter().collect();
         assert_eq!(

@@ -62,6 +62,12 @@ impl FramingFields {
                 self.see_connection(value);
                 Ok(())
             }
+            // Not standard, but still sent: the fields it names are for
+            // this hop too (its `close` and `keep-alive` are not ours).
+            16 if name.eq_ignore_ascii_case(b"proxy-connection") => {
+                self.names_fields |= lists_other_options(value);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -97,6 +103,7 @@ impl FramingFields {
     }
 
     fn see_connection(&mut self, value: &[u8]) {
+        self.names_fields |= lists_other_options(value);
         for token in std::str::from_utf8(value)
             .unwrap_or("")
             .split(',')
@@ -106,8 +113,6 @@ impl FramingFields {
                 self.close = true;
             } else if token.eq_ignore_ascii_case("keep-alive") {
                 self.keep_alive = true;
-            } else if !token.is_empty() {
-                self.names_fields = true;
             }
         }
     }
@@ -119,6 +124,17 @@ impl FramingFields {
         self.length = Some(length);
         Ok(())
     }
+}
+
+/// Whether a `Connection`-style value lists an option other than `close`
+/// and `keep-alive`: a field name.
+fn lists_other_options(value: &[u8]) -> bool {
+    value.split(|&b| b == b',').any(|token| {
+        let token = token.trim_ascii();
+        !token.is_empty()
+            && !token.eq_ignore_ascii_case(b"close")
+            && !token.eq_ignore_ascii_case(b"keep-alive")
+    })
 }
 
 /// A `Content-Length` of plain digits (nearly all of them), without the

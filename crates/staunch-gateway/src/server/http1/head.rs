@@ -101,12 +101,12 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, HeadError> 
         });
     }
     let body = fields.body_kind()?;
-    if version == Version::HTTP_11 && fields.hosts != 1 {
-        return Err(invalid(if fields.hosts == 0 {
-            "HTTP/1.1 request without Host"
-        } else {
-            "more than one Host field"
-        }));
+    // RFC 9112 §3.2: a 1.1 request needs one, and no request may have two.
+    if fields.hosts > 1 {
+        return Err(invalid("more than one Host field"));
+    }
+    if version == Version::HTTP_11 && fields.hosts == 0 {
+        return Err(invalid("HTTP/1.1 request without Host"));
     }
     // The target, the `Host` value and the kept fields are copied out of
     // the read buffer rather than split off and shared with it: a few
@@ -276,6 +276,11 @@ mod tests {
              TE: trailers\r\nTrailer: x\r\nUpgrade: h2c\r\nExpect: 100-continue\r\n\
              Content-Length: 0\r\nAccept: */*\r\nX-Staunch-Max-Attempts: 2\r\n\r\n",
         );
+        let proxy_listed = complete(
+            "GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: keep-alive, X-Old\r\nX-Old: 1\r\nX-New: 2\r\n\r\n",
+        );
+        let kept: Vec<_> = proxy_listed.request.fields.iter().collect();
+        assert_eq!(kept, [(&b"X-New"[..], &b"2"[..])]);
         let kept: Vec<_> = head.request.fields.iter().collect();
         assert_eq!(
             kept,
@@ -329,6 +334,7 @@ mod tests {
             "GET / HTTP/1.1\r\nbad header\r\n\r\n",
             "GET / HTTP/1.1\r\n\r\n",
             "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET / HTTP/1.0\r\nHost: a\r\nHost: evil\r\n\r\n",
             "\x16\x03\x01\x02\x00\x01\x00\x01\x03\x03\r\n\r\n",
         ] {
             assert!(

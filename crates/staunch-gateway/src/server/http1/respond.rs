@@ -135,7 +135,10 @@ fn framing(status: StatusCode, body: &impl Body, exchange: Exchange) -> Framing 
 /// GET would have returned); 1xx, 204 and a 2xx to CONNECT must not carry
 /// one (RFC 9110 §8.6); any other answer is delimited by the gateway.
 fn keep_length(status: StatusCode, framing: Framing, exchange: Exchange) -> bool {
-    framing == Framing::None && (exchange.head || status == StatusCode::NOT_MODIFIED)
+    let may_have_length = status != StatusCode::NO_CONTENT && !status.is_informational();
+    framing == Framing::None
+        && may_have_length
+        && (exchange.head || status == StatusCode::NOT_MODIFIED)
 }
 
 fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {

@@ -155,7 +155,7 @@ impl<A: Send + Sync + 'static> FailoverBuilder<A> {
             failover_delay: self.failover_delay,
             hedging: self.hedging,
             seed: self.seed,
-            calls: CallIds::new(),
+            calls: CallIds::new(self.seed.is_some()),
             available,
         }))
     }
