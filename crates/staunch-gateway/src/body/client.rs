@@ -1,16 +1,12 @@
 //! [`ClientBody`]: a request body as the proxy listener reads it from the
 //! client's connection.
 
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
 
-use crate::client::BoxError;
 use crate::h1::decode::BodyDecoder;
-use crate::h1::message_body::{Finish, MessageBody};
+use crate::h1::message_body::{forward_body_impl, Finish, MessageBody};
 use crate::h1::reader::Reader;
 
 /// The body of a client's request.
@@ -48,22 +44,4 @@ impl ClientBody {
     }
 }
 
-impl Body for ClientBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.0.poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.0.size_hint()
-    }
-}
+forward_body_impl!(ClientBody);

@@ -1,16 +1,12 @@
 //! [`UpstreamBody`]: a response body read from its upstream connection as
 //! the gateway's client reads it.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
 
 use super::conn::Conn;
-use super::{BoxError, Checkin};
+use super::Checkin;
 use crate::h1::decode::{BodyDecoder, Source};
-use crate::h1::message_body::{Finish, MessageBody};
+use crate::h1::message_body::{forward_body_impl, Finish, MessageBody};
 
 /// The body of an upstream response.
 ///
@@ -51,22 +47,4 @@ impl UpstreamBody {
     }
 }
 
-impl Body for UpstreamBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.0.poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.0.size_hint()
-    }
-}
+forward_body_impl!(UpstreamBody);

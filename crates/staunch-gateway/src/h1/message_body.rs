@@ -10,6 +10,34 @@ use http_body::{Frame, SizeHint};
 use super::decode::{poll_body, BodyDecoder, Polled, Source};
 use crate::client::BoxError;
 
+/// Implements [`http_body::Body`] for a one-field wrapper around a
+/// [`MessageBody`] (the wrappers keep their connection types private), by
+/// forwarding to it.
+macro_rules! forward_body_impl {
+    ($wrapper:ty) => {
+        impl http_body::Body for $wrapper {
+            type Data = bytes::Bytes;
+            type Error = $crate::client::BoxError;
+
+            fn poll_frame(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+                self.0.poll_frame(cx)
+            }
+
+            fn is_end_stream(&self) -> bool {
+                self.0.is_end_stream()
+            }
+
+            fn size_hint(&self) -> http_body::SizeHint {
+                self.0.size_hint()
+            }
+        }
+    };
+}
+pub(crate) use forward_body_impl;
+
 /// What becomes of a connection once the body on it was read to its end.
 pub(crate) trait Finish<S> {
     /// `source` is free for another message.
