@@ -295,23 +295,9 @@ mod tests {
         assert_eq!(err.value, "2, 3");
     }
 
-    /// Field lines as a client sent them, names in their own case.
-    fn raw(pairs: &[(&str, &str)]) -> RawFields {
-        let mut head = Vec::new();
-        let mut spans = Vec::new();
-        for (name, value) in pairs {
-            let name_start = head.len() as u32;
-            head.extend_from_slice(name.as_bytes());
-            let value_start = head.len() as u32;
-            head.extend_from_slice(value.as_bytes());
-            spans.push([name_start, value_start, value_start, head.len() as u32]);
-        }
-        RawFields::new(bytes::Bytes::from(head), spans)
-    }
-
     #[test]
     fn control_fields_are_read_from_raw_fields_in_any_case() {
-        let fields = raw(&[
+        let fields = RawFields::from_pairs(&[
             ("X-Staunch-Max-Attempts", "3"),
             ("x-STAUNCH-idempotent", "1"),
         ]);
@@ -323,7 +309,8 @@ mod tests {
                 idempotent: Some(true),
             }
         );
-        let fields = raw(&[("x-staunch-idempotent", "1"), ("X-Staunch-Idempotent", "0")]);
+        let fields =
+            RawFields::from_pairs(&[("x-staunch-idempotent", "1"), ("X-Staunch-Idempotent", "0")]);
         let err = Control::from_fields(&fields).unwrap_err();
         assert_eq!(
             (err.header, err.value.as_str()),

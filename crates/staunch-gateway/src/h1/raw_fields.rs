@@ -84,6 +84,21 @@ impl RawFields {
         Self::new(Bytes::from(head), spans)
     }
 
+    /// Fields from `(name, value)` pairs, names in their own case.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let mut head = Vec::new();
+        let mut spans = Vec::new();
+        for (name, value) in pairs {
+            let name_start = head.len() as u32;
+            head.extend_from_slice(name.as_bytes());
+            let value_start = head.len() as u32;
+            head.extend_from_slice(value.as_bytes());
+            spans.push([name_start, value_start, value_start, head.len() as u32]);
+        }
+        Self::new(Bytes::from(head), spans)
+    }
+
     /// The fields as a [`HeaderMap`] (names lowercased).
     pub fn to_header_map(&self) -> HeaderMap {
         let mut map = HeaderMap::with_capacity(self.len());
@@ -112,12 +127,11 @@ impl fmt::Debug for RawFields {
     }
 }
 
-/// Whether a field named `name` (any case) describes one connection and
-/// is not relayed (RFC 9110 §7.6.1): `Connection`, `Keep-Alive`,
-/// `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
-/// and an upstream proxy's `Proxy-Authenticate`. (Names a `Connection`
-/// field lists are found by [`listed_in_connection`].)
-pub(crate) fn is_hop_by_hop_response(name: &[u8]) -> bool {
+/// Whether a field named `name` (any case) describes one connection
+/// (RFC 9110 §7.6.1): `Connection`, `Keep-Alive`, `Proxy-Connection`,
+/// `TE`, `Trailer`, `Transfer-Encoding` or `Upgrade`. (Names a
+/// `Connection` field lists are found by [`listed_in_connection`].)
+pub(crate) fn is_hop_by_hop(name: &[u8]) -> bool {
     let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
     match name.len() {
         2 => is(b"te"),
@@ -125,9 +139,14 @@ pub(crate) fn is_hop_by_hop_response(name: &[u8]) -> bool {
         10 => is(b"connection") || is(b"keep-alive"),
         16 => is(b"proxy-connection"),
         17 => is(b"transfer-encoding"),
-        18 => is(b"proxy-authenticate"),
         _ => false,
     }
+}
+
+/// Whether an upstream's answer field named `name` is not relayed: a
+/// hop-by-hop one, or an upstream proxy's `Proxy-Authenticate`.
+pub(crate) fn is_hop_by_hop_response(name: &[u8]) -> bool {
+    is_hop_by_hop(name) || name.eq_ignore_ascii_case(b"proxy-authenticate")
 }
 
 /// Whether `name` is one of the connection options listed in the
@@ -142,50 +161,21 @@ pub(crate) fn listed_in_connection<'a>(
                 || field.eq_ignore_ascii_case(b"proxy-connection")
         })
         .flat_map(|(_, value)| value.split(|&b| b == b','))
-        .map(trim)
+        .map(<[u8]>::trim_ascii)
         .any(|token| !token.is_empty() && token.eq_ignore_ascii_case(name))
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |at| at + 1);
-    &bytes[start..end.max(start)]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fields(text: &'static str) -> RawFields {
-        let head = Bytes::from_static(text.as_bytes());
-        let spans = text
-            .split("\r\n")
-            .filter(|line| !line.is_empty())
-            .map(|line| {
-                let start = line.as_ptr() as usize - text.as_ptr() as usize;
-                let colon = line.find(':').unwrap();
-                let value = line[colon + 1..].trim_start();
-                let value_start = value.as_ptr() as usize - text.as_ptr() as usize;
-                [
-                    start as u32,
-                    (start + colon) as u32,
-                    value_start as u32,
-                    (value_start + value.len()) as u32,
-                ]
-            })
-            .collect();
-        RawFields::new(head, spans)
-    }
-
     #[test]
     fn lookups_ignore_case_and_keep_order() {
-        let raw = fields("Content-Type: text/plain\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n");
+        let raw = RawFields::from_pairs(&[
+            ("Content-Type", "text/plain"),
+            ("Set-Cookie", "a=1"),
+            ("set-cookie", "b=2"),
+        ]);
         assert_eq!(raw.len(), 3);
         assert_eq!(raw.get("content-type"), Some(&b"text/plain"[..]));
         assert_eq!(raw.get("SET-COOKIE"), Some(&b"a=1"[..]));
@@ -220,7 +210,7 @@ mod tests {
 
     #[test]
     fn header_map_has_every_field() {
-        let raw = fields("Retry-After: 5\r\nVary: a\r\nVary: b\r\n");
+        let raw = RawFields::from_pairs(&[("Retry-After", "5"), ("Vary", "a"), ("Vary", "b")]);
         let map = raw.to_header_map();
         assert_eq!(map.len(), 3);
         assert_eq!(map["retry-after"], "5");
@@ -254,7 +244,11 @@ mod tests {
 
     #[test]
     fn connection_options_name_fields() {
-        let raw = fields("Connection: close, X-Trace ,keep-alive\r\nX-Trace: 1\r\nX-Other: 2\r\n");
+        let raw = RawFields::from_pairs(&[
+            ("Connection", "close, X-Trace ,keep-alive"),
+            ("X-Trace", "1"),
+            ("X-Other", "2"),
+        ]);
         assert!(listed_in_connection(raw.iter(), b"x-trace"));
         assert!(!listed_in_connection(raw.iter(), b"x-other"));
     }

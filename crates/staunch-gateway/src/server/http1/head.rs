@@ -9,7 +9,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderValue, Method, Uri, Version};
 
 use crate::h1::fields::{span_of, FramingFields, Span, MAX_FIELDS};
-use crate::h1::raw_fields::{listed_in_connection, RawFields};
+use crate::h1::raw_fields::{is_hop_by_hop, listed_in_connection, RawFields};
 use crate::request::RequestHead;
 
 /// What control fields' names start with.
@@ -186,12 +186,8 @@ impl RequestFields {
                 Role::Hop
             }
             14 if is(b"content-length") => Role::Hop,
-            2 if is(b"te") => Role::Hop,
-            7 if is(b"trailer") || is(b"upgrade") => Role::Hop,
-            10 if is(b"connection") || is(b"keep-alive") => Role::Hop,
-            16 if is(b"proxy-connection") => Role::Hop,
-            17 if is(b"transfer-encoding") => Role::Hop,
             19 if is(b"proxy-authorization") => Role::Hop,
+            _ if is_hop_by_hop(name) => Role::Hop,
             _ => {
                 self.control |= name.len() > CONTROL_PREFIX.len()
                     && name[..CONTROL_PREFIX.len()].eq_ignore_ascii_case(CONTROL_PREFIX);
