@@ -9,13 +9,12 @@
 
 use std::net::IpAddr;
 
-use http::header::{
-    HeaderName, CONNECTION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER,
-    TRANSFER_ENCODING, UPGRADE,
-};
+use http::header::{HeaderName, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderValue};
 
-use crate::h1::raw_fields::RawFields;
+use crate::h1::raw_fields::{
+    is_hop_by_hop, is_hop_by_hop_response, listed_in_connection, RawFields,
+};
 
 /// `X-Forwarded-For`.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -24,58 +23,40 @@ pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-ho
 /// `X-Forwarded-Proto`.
 pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
-const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
-
-/// The hop-by-hop headers of both directions.
-const HOP_BY_HOP: [HeaderName; 7] = [
-    CONNECTION,
-    KEEP_ALIVE,
-    PROXY_CONNECTION,
-    TE,
-    TRAILER,
-    TRANSFER_ENCODING,
-    UPGRADE,
-];
-
 /// Removes hop-by-hop headers from a client's request.
 pub fn strip_request_hop_by_hop(headers: &mut HeaderMap) {
-    // Most requests have none: one pass over the names is cheaper than a
-    // lookup per hop-by-hop name.
-    if !headers
-        .keys()
-        .any(|name| *name == PROXY_AUTHORIZATION || HOP_BY_HOP.contains(name))
-    {
-        return;
-    }
-    strip_common(headers);
-    headers.remove(PROXY_AUTHORIZATION);
+    strip(headers, |name| {
+        is_hop_by_hop(name) || name.eq_ignore_ascii_case(PROXY_AUTHORIZATION.as_str().as_bytes())
+    });
 }
 
 /// Removes hop-by-hop headers from an upstream's response.
 pub fn strip_response_hop_by_hop(headers: &mut HeaderMap) {
-    if !headers
-        .keys()
-        .any(|name| *name == PROXY_AUTHENTICATE || HOP_BY_HOP.contains(name))
-    {
-        return;
-    }
-    strip_common(headers);
-    headers.remove(PROXY_AUTHENTICATE);
+    strip(headers, is_hop_by_hop_response);
 }
 
-fn strip_common(headers: &mut HeaderMap) {
-    let listed: Vec<HeaderName> = [CONNECTION, PROXY_CONNECTION]
-        .iter()
-        .flat_map(|name| headers.get_all(name))
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|list| list.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in listed {
-        headers.remove(name);
+/// Removes the headers `drop` names, and those a `Connection` or
+/// `Proxy-Connection` header lists.
+fn strip(headers: &mut HeaderMap, drop: impl Fn(&[u8]) -> bool) {
+    // Most have none: one pass over the names is cheaper than a lookup per
+    // hop-by-hop name.
+    if !headers.keys().any(|name| drop(name.as_str().as_bytes())) {
+        return;
     }
-    for name in HOP_BY_HOP {
+    let fields = || {
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
+    };
+    let gone: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            let name = name.as_str().as_bytes();
+            drop(name) || listed_in_connection(fields(), name)
+        })
+        .cloned()
+        .collect();
+    for name in gone {
         headers.remove(name);
     }
 }
