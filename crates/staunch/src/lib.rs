@@ -77,6 +77,7 @@ pub mod metrics;
 mod outcome;
 pub mod pool;
 pub mod retry;
+mod seed;
 mod stripe;
 
 pub use backoff::{Backoff, Jitter, Schedule};

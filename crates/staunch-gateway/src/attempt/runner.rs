@@ -71,9 +71,10 @@ pub async fn run_attempts_under<A: Attempt>(
             _ => return Err(out_of_time(upstream)),
         },
     };
-    let policy = request_policy(policy.policy(), limits.max_attempts, time_allowed);
+    let narrowed = request_policy(policy.policy(), limits.max_attempts, time_allowed);
+    let policy = narrowed.as_ref().unwrap_or(policy.policy());
     let gate = Gate::new(upstream.failover().start());
-    let mut run = RetryRun::new(&policy, gate, now);
+    let mut run = RetryRun::new(policy, gate, now);
     let mut errors = Vec::new();
     // The last answer worth another attempt, returned if nothing does better.
     let mut answer: Option<(A::Output, Endpoint)> = None;
@@ -179,12 +180,17 @@ fn classify<A: Attempt>(attempt: &A, output: &A::Output) -> Verdict {
     }
 }
 
-/// The live policy with this request's attempt count and time allowed.
+/// The live policy with this request's attempt count and time allowed;
+/// `None` when that is the live policy itself (the common case: no control
+/// header and no overall timeout), which then needs no copy.
 fn request_policy(
     live: &RetryPolicy,
     max_attempts: u32,
     time_allowed: Option<Duration>,
-) -> RetryPolicy {
+) -> Option<RetryPolicy> {
+    if max_attempts == live.max_attempts() && time_allowed.is_none() && live.deadline().is_none() {
+        return None;
+    }
     let mut builder = RetryPolicy::builder()
         .with_max_attempts(max_attempts)
         .with_backoff(*live.backoff())
@@ -198,7 +204,7 @@ fn request_policy(
     if let Some(seed) = live.rng_seed() {
         builder = builder.with_rng_seed(seed);
     }
-    builder.build()
+    Some(builder.build())
 }
 
 /// The end of a request that got no final answer.

@@ -116,6 +116,16 @@ fn max_attempts_caps_the_attempts() {
 }
 
 #[test]
+fn the_request_attempt_count_replaces_the_live_one_both_ways() {
+    let live = GatewayConfig::default().retry.max_attempts;
+    for wanted in [1, live, live + 2] {
+        let (result, calls, _) = run(&[REFUSED; 6], 6, limits(wanted, true));
+        assert_eq!(calls.len() as u32, wanted, "asked for {wanted}");
+        assert_eq!(result.unwrap_err().attempts, wanted);
+    }
+}
+
+#[test]
 fn final_answers_are_returned_at_once() {
     for status in [200, 204, 301, 404, 409, 500, 501] {
         let (result, calls, _) = run(&[Step::Answer(status), OK], 2, limits(3, true));

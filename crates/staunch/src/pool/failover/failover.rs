@@ -17,6 +17,7 @@ use crate::breaker::BreakerRegistry;
 use crate::budget::RetryBudget;
 use crate::metrics::MetricsSink;
 use crate::pool::{AvailabilityFn, EndpointEntry, Pool, SelectContext, Strategy};
+use crate::seed::mix;
 
 /// Runs calls over a [`Pool`]: each attempt goes to an endpoint chosen by a
 /// [`Strategy`] among those whose circuit breaker (one per endpoint id, from
@@ -197,18 +198,9 @@ impl<A> Shared<A> {
     pub(crate) fn hedge_rng(&self, call_id: u64, attempt: u32) -> SmallRng {
         match self.seed {
             Some(seed) => SmallRng::seed_from_u64(mix(mix(seed, call_id), u64::from(attempt))),
-            None => SmallRng::from_rng(&mut rand::rng()),
+            None => crate::seed::fresh_rng(),
         }
     }
-}
-
-/// SplitMix64 finaliser of `a + b`: well-spread seeds from a base seed and a
-/// counter.
-fn mix(a: u64, b: u64) -> u64 {
-    let mut z = a.wrapping_add(b.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 impl<A> fmt::Debug for Failover<A> {

@@ -41,9 +41,9 @@ enum RngSlot<'a> {
 }
 
 impl<'a, A> SelectContext<'a, A> {
-    /// A context with a generator seeded from the thread's random source.
+    /// A context with a freshly seeded generator of its own.
     pub fn new() -> Self {
-        Self::from_rng(SmallRng::from_rng(&mut rand::rng()))
+        Self::from_rng(crate::seed::fresh_rng())
     }
 
     /// A context with a generator seeded from `seed`, for reproducible runs.

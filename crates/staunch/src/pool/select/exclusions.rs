@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-/// Ids kept inline before spilling to the heap: more than the attempts a call
-/// usually makes (the admin API caps `max_attempts` at 10).
-const INLINE: usize = 12;
+/// Ids kept inline before spilling to the heap: the failed endpoints of a
+/// call of up to five attempts (the default policy makes three). Few inline
+/// slots keep the call's state small, and it moves with every await.
+const INLINE: usize = 4;
 
 /// A small set of endpoint ids, inline up to [`INLINE`] entries.
 ///
