@@ -1,5 +1,4 @@
 use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use super::*;
@@ -165,48 +164,4 @@ fn interceptor_refusal_keeps_the_previous_error() {
     assert_eq!(err.reason(), StopReason::Rejected);
     assert_eq!(err.attempts(), 1);
     assert_eq!(err.last_error(), Some(&"reset"));
-}
-
-/// A writer that keeps what the log subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-#[test]
-fn retries_and_give_up_are_logged_with_their_fields() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let _ = RetryPolicy::default()
-            .call(|| Err::<(), _>("connection reset"))
-            .sleeper(|_: Duration| {})
-            .run();
-    });
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
-    for (line, (attempt, delay_ms)) in lines.iter().zip([(1, 1000), (2, 2000)]) {
-        assert!(line.contains(" INFO "), "{line}");
-        assert!(line.contains(&format!("attempt={attempt}")), "{line}");
-        assert!(line.contains("max_attempts=3"), "{line}");
-        assert!(line.contains(&format!("delay_ms={delay_ms}")), "{line}");
-        assert!(line.contains("error=connection reset"), "{line}");
-    }
-    assert!(lines[2].contains(" WARN "), "{}", lines[2]);
-    assert!(lines[2].contains("attempts=3"), "{}", lines[2]);
-    assert!(lines[2].contains("retries exhausted"), "{}", lines[2]);
 }
