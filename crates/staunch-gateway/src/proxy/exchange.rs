@@ -36,50 +36,55 @@ pub(super) async fn exchange(
     peer: &Peer,
     mode: Mode,
 ) -> Answer {
-    let ClientRequest { mut head, body, .. } = request;
-    let control = match head.control() {
-        Ok(control) => control,
-        Err(err) => return reply::bad_control_header(&err).into(),
+    // The request's parts end inside this block: only the attempt and its
+    // limits are kept while the attempts run, so the state this future
+    // holds (and moves) across that wait stays small.
+    let (mut attempt, limits) = {
+        let ClientRequest { mut head, body, .. } = request;
+        let control = match head.control() {
+            Ok(control) => control,
+            Err(err) => return reply::bad_control_header(&err).into(),
+        };
+        // Hop-by-hop fields, `Host` and `Expect` (the gateway already answered
+        // `100-continue` by reading the body) were left out as the head was
+        // read; control fields go now.
+        head.remove_control();
+        let forwarded = (mode == Mode::Reverse)
+            .then(|| Forwarded::of_fields(&head.fields, &peer.forwarded_for, head.host.as_ref()));
+        let content_length = head.content_length;
+        let idempotent = is_idempotent(&head.method)
+            || control.idempotent == Some(true)
+            || head.fields.get(IDEMPOTENCY_KEY.as_str()).is_some();
+        let body = match RequestBody::read(body, content_length, max_replay_body).await {
+            Ok(body) => body,
+            Err(err) => {
+                return reply::bad_request(
+                    "could not read the request body",
+                    json!({ "cause": err.to_string() }),
+                )
+                .into()
+            }
+        };
+        let limits = AttemptLimits {
+            max_attempts: if body.is_replayable() {
+                control
+                    .max_attempts
+                    .unwrap_or_else(|| policy.max_attempts())
+            } else {
+                1
+            },
+            deadline: control
+                .timeout
+                .or_else(|| policy.timeout())
+                .map(|t| Instant::now() + t),
+            repeat_after_delivery: idempotent,
+        };
+        let mut outgoing =
+            Outgoing::with_fields(head.method, head.uri, head.fields, content_length, body);
+        // Set in place: `with_forwarded` would move the whole request twice.
+        outgoing.set_forwarded(forwarded);
+        (HttpAttempt::new(outgoing, policy.retry_statuses()), limits)
     };
-    // Hop-by-hop fields, `Host` and `Expect` (the gateway already answered
-    // `100-continue` by reading the body) were left out as the head was
-    // read; control fields go now.
-    head.remove_control();
-    let forwarded = (mode == Mode::Reverse)
-        .then(|| Forwarded::of_fields(&head.fields, &peer.forwarded_for, head.host.as_ref()));
-    let content_length = head.content_length;
-    let idempotent = is_idempotent(&head.method)
-        || control.idempotent == Some(true)
-        || head.fields.get(IDEMPOTENCY_KEY.as_str()).is_some();
-    let body = match RequestBody::read(body, content_length, max_replay_body).await {
-        Ok(body) => body,
-        Err(err) => {
-            return reply::bad_request(
-                "could not read the request body",
-                json!({ "cause": err.to_string() }),
-            )
-            .into()
-        }
-    };
-    let limits = AttemptLimits {
-        max_attempts: if body.is_replayable() {
-            control
-                .max_attempts
-                .unwrap_or_else(|| policy.max_attempts())
-        } else {
-            1
-        },
-        deadline: control
-            .timeout
-            .or_else(|| policy.timeout())
-            .map(|t| Instant::now() + t),
-        repeat_after_delivery: idempotent,
-    };
-    let mut outgoing =
-        Outgoing::with_fields(head.method, head.uri, head.fields, content_length, body);
-    // Set in place: `with_forwarded` would move the whole request twice.
-    outgoing.set_forwarded(forwarded);
-    let mut attempt = HttpAttempt::new(outgoing, policy.retry_statuses());
     match run_attempts_under(policy, engine, upstream, &limits, &mut attempt).await {
         Ok(done) => Answer::Relayed(Box::new(Relayed {
             response: done.output,
