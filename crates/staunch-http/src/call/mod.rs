@@ -15,11 +15,12 @@ mod run;
 
 use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::time::Instant;
 
 use http::{HeaderMap, StatusCode};
 use staunch::retry::{Step, StopReason};
-use tracing::instrument::{Instrument, Instrumented};
+use tracing::instrument::Instrument;
 
 use crate::{BaseUrl, BoxError, Error, ErrorKind, HttpPolicy};
 use guard::Guard;
@@ -86,9 +87,26 @@ pub(crate) enum Finished<R, E> {
     GaveUp(Error),
 }
 
+/// `future` boxed, as both integrations return it, inside `span`; when
+/// nobody listens to the span, without the span's wrapper, which would
+/// enter and leave a disabled span on every poll.
+#[inline]
+pub(crate) fn boxed_in<'a, F>(
+    span: tracing::Span,
+    future: F,
+) -> Pin<Box<dyn Future<Output = F::Output> + Send + 'a>>
+where
+    F: Future + Send + 'a,
+{
+    if span.is_disabled() {
+        Box::pin(future)
+    } else {
+        Box::pin(future.instrument(span))
+    }
+}
+
 /// Runs one call: sends `request` through `transport` until the policy, the
-/// classifier or the guard says stop, inside `span` (or no span when nobody
-/// listens).
+/// classifier or the guard says stop.
 ///
 /// The common case, a first attempt without a time limit that succeeds,
 /// stays in this future; a call that needs a timer (a time limit or a
@@ -103,22 +121,18 @@ pub(crate) enum Finished<R, E> {
 /// for each argument. A value that is borrowed stays in the future until
 /// its scope ends, so the request is aimed and sent by [`send_first`] and
 /// the outcome of the first attempt has its own scope.
+// An `async fn` would keep a second slot for each argument (see above).
+#[allow(clippy::manual_async_fn)]
 pub(crate) fn execute<'a, T, P>(
-    span: tracing::Span,
     policy: P,
     plan: Plan,
     mut transport: T,
     request: T::Request,
-) -> Instrumented<impl Future<Output = T::Output> + 'a>
+) -> impl Future<Output = T::Output> + 'a
 where
     T: Transport + 'a,
     P: Deref<Target = HttpPolicy> + 'a,
 {
-    let span = if span.is_disabled() {
-        tracing::Span::none()
-    } else {
-        span
-    };
     async move {
         let policy = &*policy;
         let plan = &plan;
@@ -157,7 +171,6 @@ where
         };
         T::output(Box::pin(call.rest(&mut transport, resume)).await)
     }
-    .instrument(span)
 }
 
 /// The first attempt's send, with `request` aimed at its base URL: a plain

@@ -8,7 +8,7 @@ use tower_service::Service;
 
 use super::transport::ServiceTransport;
 use super::{ReplayBody, ResponseFuture};
-use crate::call::{execute, Body, Host, HostLookup, Plan, Route};
+use crate::call::{boxed_in, execute, Body, Host, HostLookup, Plan, Route};
 use crate::{BaseUrl, BoxError, HttpPolicy, RequestOptions};
 use staunch::pool::Pool;
 
@@ -98,7 +98,7 @@ where
         );
         let transport = ServiceTransport::ready(service);
         let policy = Arc::clone(&self.policy);
-        ResponseFuture::new(Box::pin(execute(span, policy, plan, transport, request)))
+        ResponseFuture::new(boxed_in(span, execute(policy, plan, transport, request)))
     }
 }
 

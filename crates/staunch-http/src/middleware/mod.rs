@@ -10,7 +10,7 @@ use http::Extensions;
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
-use crate::call::{execute, Body, Plan, Route};
+use crate::call::{boxed_in, execute, Body, Plan, Route};
 use crate::{Error, HttpPolicy, RequestOptions};
 use transport::NextTransport;
 
@@ -137,7 +137,7 @@ impl Middleware for StaunchMiddleware {
             path = url.path(),
         );
         let transport = NextTransport::new(next, extensions);
-        Box::pin(execute(span, policy, plan, transport, request))
+        boxed_in(span, execute(policy, plan, transport, request))
     }
 }
 
