@@ -86,6 +86,7 @@ impl Plan {
 
     /// With a pool in `policy`: the plan with the request's route, which
     /// `route` makes from the pool.
+    #[inline]
     pub(crate) fn routed(
         mut self,
         policy: &HttpPolicy,
