@@ -15,12 +15,10 @@ mod run;
 
 use std::future::Future;
 use std::ops::Deref;
-use std::pin::Pin;
 use std::time::Instant;
 
 use http::{HeaderMap, StatusCode};
 use staunch::retry::{Step, StopReason};
-use tracing::instrument::Instrument;
 
 use crate::{BaseUrl, BoxError, Error, ErrorKind, HttpPolicy};
 use guard::Guard;
@@ -87,23 +85,22 @@ pub(crate) enum Finished<R, E> {
     GaveUp(Error),
 }
 
-/// `future` boxed, as both integrations return it, inside `span`; when
+/// `$future` boxed, as both integrations return it, inside `$span`; when
 /// nobody listens to the span, without the span's wrapper, which would
-/// enter and leave a disabled span on every poll.
-#[inline]
-pub(crate) fn boxed_in<'a, F>(
-    span: tracing::Span,
-    future: F,
-) -> Pin<Box<dyn Future<Output = F::Output> + Send + 'a>>
-where
-    F: Future + Send + 'a,
-{
-    if span.is_disabled() {
-        Box::pin(future)
-    } else {
-        Box::pin(future.instrument(span))
-    }
+/// enter and leave a disabled span on every poll. A macro rather than a
+/// function, so that the future is made in place in each branch instead of
+/// being copied once more through an argument.
+macro_rules! boxed_in {
+    ($span:expr, $future:expr) => {{
+        let span: ::tracing::Span = $span;
+        if span.is_disabled() {
+            ::std::boxed::Box::pin($future)
+        } else {
+            ::std::boxed::Box::pin(::tracing::Instrument::instrument($future, span))
+        }
+    }};
 }
+pub(crate) use boxed_in;
 
 /// Runs one call: sends `request` through `transport` until the policy, the
 /// classifier or the guard says stop.

@@ -98,7 +98,7 @@ where
         );
         let transport = ServiceTransport::ready(service);
         let policy = Arc::clone(&self.policy);
-        ResponseFuture::new(boxed_in(span, execute(policy, plan, transport, request)))
+        ResponseFuture::new(boxed_in!(span, execute(policy, plan, transport, request)))
     }
 }
 

@@ -137,7 +137,7 @@ impl Middleware for StaunchMiddleware {
             path = url.path(),
         );
         let transport = NextTransport::new(next, extensions);
-        boxed_in(span, execute(policy, plan, transport, request))
+        boxed_in!(span, execute(policy, plan, transport, request))
     }
 }
 
