@@ -53,8 +53,13 @@ pub(crate) trait Transport {
     fn error_kind(error: &Self::Error) -> ErrorKind;
     /// `error`, boxed, for [`Error`]'s source.
     fn into_box(error: Self::Error) -> BoxError;
-    /// A copy of `request` to send again, if it can be copied.
-    fn replay(&self, request: &Self::Request) -> Option<Self::Request>;
+    /// What is kept of a request to send it again.
+    type Copy;
+
+    /// What to keep of `request` to send it again, if it can be copied.
+    fn keep(&self, request: &Self::Request) -> Option<Self::Copy>;
+    /// A request made from `copy`, to send again.
+    fn replay(&self, copy: &Self::Copy) -> Option<Self::Request>;
     /// Points `request` at `base`: its scheme, host and port become the
     /// base's, its path and query are `route`'s under the base's path, and
     /// a `Host` header, if it has one, names the base. An error is returned
@@ -134,7 +139,7 @@ where
         let policy = &*policy;
         let plan = &plan;
         let template = if plan.may_resend(policy) {
-            transport.replay(&request)
+            transport.keep(&request)
         } else {
             None
         };

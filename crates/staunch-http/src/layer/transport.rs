@@ -42,6 +42,7 @@ where
     type Response = Response<RB>;
     type Error = BoxError;
     type Output = Result<Response<RB>, BoxError>;
+    type Copy = Request<B>;
 
     #[inline]
     fn status(response: &Response<RB>) -> StatusCode {
@@ -67,6 +68,11 @@ where
             Finished::Failed(error) => Err(error),
             Finished::GaveUp(error) => Err(error.into()),
         }
+    }
+
+    #[inline]
+    fn keep(&self, request: &Request<B>) -> Option<Request<B>> {
+        self.replay(request)
     }
 
     fn replay(&self, request: &Request<B>) -> Option<Request<B>> {

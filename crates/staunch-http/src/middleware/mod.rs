@@ -1,5 +1,6 @@
 //! The `reqwest-middleware` middleware: [`StaunchMiddleware`].
 
+mod copy;
 mod transport;
 
 use std::future::Future;
