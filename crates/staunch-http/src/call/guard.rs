@@ -15,7 +15,7 @@ use staunch::clock::Clock;
 use staunch::metrics::{
     AttemptOutcome, AttemptRecord, CallOutcome, CallRecord, EndpointId, MetricsSink,
 };
-use staunch::pool::FailoverRun;
+use staunch::pool::{Failover, FailoverRun};
 use staunch::retry::{self, Interceptor, StopReason, Verdict};
 
 use super::now;
@@ -48,21 +48,19 @@ pub(crate) struct Guard<'a> {
 impl<'a> Guard<'a> {
     /// The guard of a call to `key`'s endpoint through `breaker`, or, when
     /// `policy` has a pool, to the pool's endpoints through theirs.
+    ///
+    /// Inlined, with the metrics report and the pool's run started out of
+    /// line: a call without them only fills in a few fields.
+    #[inline]
     pub(crate) fn new(
         policy: &'a HttpPolicy,
         breaker: Option<&'a Breaker>,
         key: Option<&Arc<str>>,
     ) -> Self {
-        let report = policy.metrics.as_deref().map(|sink| {
-            Box::new(Report {
-                sink,
-                clock: &*policy.clock,
-                call_id: NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed),
-                endpoint: key.map(Arc::clone),
-                started: now(),
-                delay_before: Duration::ZERO,
-            })
-        });
+        let report = policy
+            .metrics
+            .as_deref()
+            .map(|sink| Report::start(policy, sink, key));
         let budget = policy.budget.as_deref();
         if let Some(budget) = budget {
             budget.deposit();
@@ -70,10 +68,7 @@ impl<'a> Guard<'a> {
         Self {
             breaker,
             permit: None,
-            failover: policy
-                .failover
-                .as_ref()
-                .map(|failover| Box::new(failover.start())),
+            failover: policy.failover.as_ref().map(start_failover),
             budget,
             report,
         }
@@ -89,6 +84,7 @@ impl<'a> Guard<'a> {
 
     /// An attempt that was sent ended: the breaker hears `judged.breaker`
     /// (timed by its own clock), the sink gets the record.
+    #[inline]
     pub(crate) fn attempt_ended(
         &mut self,
         attempt: u32,
@@ -99,6 +95,20 @@ impl<'a> Guard<'a> {
         if let Some(permit) = self.permit.take() {
             let _ = permit.record(judged.breaker);
         }
+        if self.failover.is_some() || self.report.is_some() {
+            self.attempt_reported(attempt, judged, verdict, latency);
+        }
+    }
+
+    /// The pool's run and the sink hear of an attempt that ended.
+    #[inline(never)]
+    fn attempt_reported(
+        &mut self,
+        attempt: u32,
+        judged: &Classification,
+        verdict: Verdict,
+        latency: Duration,
+    ) {
         if let Some(run) = &mut self.failover {
             // The classifier's breaker outcome, not the retry verdict: a 429
             // fails over but says nothing bad about its base.
@@ -145,6 +155,32 @@ impl fmt::Display for Failure<'_> {
             (None, Some(kind)) => write!(f, "{kind} error"),
             (None, None) => f.write_str("failed"),
         }
+    }
+}
+
+/// The pool's run of a call, boxed.
+#[inline(never)]
+fn start_failover(failover: &Failover<BaseUrl>) -> Box<FailoverRun<'_, BaseUrl>> {
+    Box::new(failover.start())
+}
+
+impl<'a> Report<'a> {
+    /// The report of a call starting now, to `sink`, about `key`'s
+    /// endpoint.
+    #[inline(never)]
+    fn start(
+        policy: &'a HttpPolicy,
+        sink: &'a dyn MetricsSink,
+        key: Option<&Arc<str>>,
+    ) -> Box<Self> {
+        Box::new(Report {
+            sink,
+            clock: &*policy.clock,
+            call_id: NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed),
+            endpoint: key.map(Arc::clone),
+            started: now(),
+            delay_before: Duration::ZERO,
+        })
     }
 }
 
@@ -231,6 +267,16 @@ impl Interceptor for Guard<'_> {
         // A permit still held here belongs to an attempt that never ended
         // (it cannot happen today); dropping it frees a probe slot.
         self.permit = None;
+        if self.failover.is_some() || self.report.is_some() {
+            self.call_reported(attempts, stop);
+        }
+    }
+}
+
+impl Guard<'_> {
+    /// The pool's run and the sink hear of the end of the call.
+    #[inline(never)]
+    fn call_reported(&mut self, attempts: u32, stop: Option<StopReason>) {
         if let Some(run) = &mut self.failover {
             run.finished(attempts, stop);
         }
