@@ -6,30 +6,19 @@
 //! this one without a subscriber could have that cache say "nobody" while
 //! this test's thread-local subscriber is being installed.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+#[path = "support/captured_log.rs"]
+mod support;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use staunch::breaker::{Breaker, BreakerConfig};
 use staunch::clock::ManualClock;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::CapturedLog;
 
 #[test]
 fn transitions_are_logged_with_circuit_tag_opening_at_warn_and_closing_at_info() {
-    let buffer = Buffer::default();
+    let buffer = CapturedLog::default();
     let writer = buffer.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
@@ -44,7 +33,7 @@ fn transitions_are_logged_with_circuit_tag_opening_at_warn_and_closing_at_info()
         clock.advance(Duration::from_secs(30));
         let _ = breaker.call(|| Ok::<_, ()>(()));
     });
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let text = buffer.text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(

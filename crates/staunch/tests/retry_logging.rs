@@ -6,29 +6,17 @@
 //! this one without a subscriber could have that cache say "nobody" while
 //! this test's thread-local subscriber is being installed.
 
-use std::io;
-use std::sync::{Arc, Mutex};
+#[path = "support/captured_log.rs"]
+mod support;
+
 use std::time::Duration;
 
 use staunch::retry::RetryPolicy;
-
-/// A writer that keeps what the log subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use support::CapturedLog;
 
 #[test]
 fn retries_and_give_up_are_logged_with_their_fields() {
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
@@ -41,7 +29,7 @@ fn retries_and_give_up_are_logged_with_their_fields() {
             .sleeper(|_: Duration| {})
             .run();
     });
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     for (line, (attempt, delay_ms)) in lines.iter().zip([(1, 1000), (2, 2000)]) {
