@@ -3,38 +3,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest_middleware::ClientBuilder;
 use staunch::retry::RetryPolicy;
 use staunch_http::{HttpPolicy, StaunchMiddleware};
+use support::captured_log::Captured;
 use support::{Fault, FaultServer};
-use tracing_subscriber::fmt::MakeWriter;
-
-/// Log lines written by the subscriber, kept in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test(start_paused = true)]
 async fn each_call_has_a_span_and_each_attempt_an_event() {
@@ -58,7 +33,7 @@ async fn each_call_has_a_span_and_each_attempt_an_event() {
     let response = client.get(server.url("/traced")).send().await.unwrap();
 
     assert_eq!(response.status(), 200);
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let lines: Vec<&str> = text.lines().collect();
     let finished: Vec<_> = lines
         .iter()

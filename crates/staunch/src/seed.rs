@@ -33,7 +33,7 @@ pub(crate) fn fresh_seed() -> u64 {
     COUNTER.with(|counter| {
         let mut base = counter.get();
         if base == 0 {
-            // Odd, so never 0 again before 2^64 draws.
+            // Odd, and it stays odd as it steps by 2: never 0 again.
             base = rand::rng().random::<u64>() | 1;
         }
         let next = base.wrapping_add(2);

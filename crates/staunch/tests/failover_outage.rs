@@ -1,4 +1,4 @@
-//! Deterministic simulations of issue 5's acceptance rules for outages:
+//! Deterministic simulations of the failover acceptance rules for outages:
 //! every breaker open, and an upstream hard down with and without breakers,
 //! where the retry budget bounds the load (see `support/simulation.rs`).
 

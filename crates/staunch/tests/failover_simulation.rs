@@ -1,4 +1,4 @@
-//! Deterministic simulations of issue 5's acceptance rules on endpoint
+//! Deterministic simulations of the failover acceptance rules on endpoint
 //! choice: thousands of calls over 20 endpoints with assorted failure rates
 //! and latencies (see `support/simulation.rs`).
 

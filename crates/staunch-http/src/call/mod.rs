@@ -54,12 +54,12 @@ pub(crate) trait Transport {
     /// `error`, boxed, for [`Error`]'s source.
     fn into_box(error: Self::Error) -> BoxError;
     /// What is kept of a request to send it again.
-    type Copy;
+    type Kept;
 
     /// What to keep of `request` to send it again, if it can be copied.
-    fn keep(&self, request: &Self::Request) -> Option<Self::Copy>;
+    fn keep(&self, request: &Self::Request) -> Option<Self::Kept>;
     /// A request made from `copy`, to send again.
-    fn replay(&self, copy: &Self::Copy) -> Option<Self::Request>;
+    fn replay(&self, copy: &Self::Kept) -> Option<Self::Request>;
     /// Points `request` at `base`: its scheme, host and port become the
     /// base's, its path and query are `route`'s under the base's path, and
     /// a `Host` header, if it has one, names the base. An error is returned

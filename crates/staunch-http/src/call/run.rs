@@ -26,7 +26,7 @@ pub(super) enum Resume<Req, R, E> {
 pub(super) struct Call<'a, T: Transport> {
     policy: &'a HttpPolicy,
     plan: &'a Plan,
-    template: Option<T::Copy>,
+    template: Option<T::Kept>,
     can_resend: bool,
     run: RetryRun<'a, Guard<'a>>,
     /// Whether attempt latencies are measured (for metrics or logs).
@@ -39,7 +39,7 @@ impl<'a, T: Transport> Call<'a, T> {
     pub(super) fn new(
         policy: &'a HttpPolicy,
         plan: &'a Plan,
-        template: Option<T::Copy>,
+        template: Option<T::Kept>,
         guard: Guard<'a>,
     ) -> Self {
         Self {

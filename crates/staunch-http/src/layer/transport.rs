@@ -42,7 +42,7 @@ where
     type Response = Response<RB>;
     type Error = BoxError;
     type Output = Result<Response<RB>, BoxError>;
-    type Copy = Request<B>;
+    type Kept = Request<B>;
 
     #[inline]
     fn status(response: &Response<RB>) -> StatusCode {

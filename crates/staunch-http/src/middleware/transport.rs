@@ -27,7 +27,7 @@ impl Transport for NextTransport<'_, '_> {
     type Response = Response;
     type Error = reqwest_middleware::Error;
     type Output = reqwest_middleware::Result<Response>;
-    type Copy = RequestCopy;
+    type Kept = RequestCopy;
 
     #[inline]
     fn status(response: &Response) -> StatusCode {

@@ -2,6 +2,7 @@
 //! in arrival order, and remembers every request it saw.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod captured_log;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 

@@ -24,7 +24,7 @@ use crate::pool::{Pool, Strategy, StrategyKind};
 /// | metrics sink | none |
 /// | failover delay | 0 (a retry on an untried endpoint starts at once) |
 /// | hedging | [`Hedging::OFF`] |
-/// | seed | none (selections draw from the thread's random source) |
+/// | seed | none (each call draws from a generator of its own, seeded from a per-thread counter) |
 ///
 /// ```
 /// use staunch::breaker::{BreakerConfig, BreakerRegistry};

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-/// Ids kept inline before spilling to the heap: the failed endpoints of a
-/// call of up to five attempts (the default policy makes three). Few inline
-/// slots keep the call's state small, and it moves with every await.
+/// Ids kept inline before spilling to the heap: the endpoints of a call's
+/// first four failed attempts (the default policy makes three attempts).
+/// Few inline slots keep the call's state small, and it moves with every
+/// await.
 const INLINE: usize = 4;
 
 /// A small set of endpoint ids, inline up to [`INLINE`] entries.
@@ -78,5 +79,32 @@ mod tests {
         assert!(!set.contains_str("x"));
         set.clear();
         assert!(set.is_empty() && !set.contains_str("3"));
+    }
+
+    #[test]
+    fn spilled_ids_are_found_and_not_added_twice() {
+        let mut set = ExclusionSet::default();
+        for i in 0..INLINE + 2 {
+            set.insert(Arc::from(i.to_string()));
+        }
+        let spilled = (INLINE + 1).to_string();
+        assert!(!set.insert(Arc::from(spilled.as_str())));
+        assert!(set.contains_str(&spilled));
+        assert_eq!(set.len(), INLINE + 2);
+        assert_eq!(set.iter().count(), INLINE + 2);
+    }
+
+    #[test]
+    fn a_cleared_set_takes_the_same_ids_again() {
+        let mut set = ExclusionSet::default();
+        for _ in 0..2 {
+            for i in 0..INLINE + 3 {
+                assert!(set.insert(Arc::from(i.to_string())));
+            }
+            assert_eq!(set.len(), INLINE + 3);
+            set.clear();
+            assert!(set.is_empty());
+            assert_eq!(set.iter().count(), 0);
+        }
     }
 }
