@@ -19,13 +19,7 @@ use tower::{ServiceBuilder, ServiceExt};
 
 #[tokio::test(start_paused = true)]
 async fn each_layer_call_has_a_span_and_each_attempt_an_event() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("staunch_http=debug")
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _logs) = Captured::debug_logs();
     let server = FaultServer::start([Fault::Status(503)]).await;
     let retry = RetryPolicy::builder()
         .with_base_delay(Duration::from_millis(10))
